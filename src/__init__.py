@@ -1,0 +1,1 @@
+"""trainmap: map where small NumPy networks train, stall or blow up."""

@@ -1,0 +1,94 @@
+"""Activations (config group `activation`): parameter-free layers, elementwise unless noted.
+
+Each YAML binds the class with `_partial_: true`; the model calls it once per hidden layer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+
+from src.arrays import Array
+from src.checks import Interval
+from src.layers.base import Layer
+
+
+class Identity(Layer):
+    """y = x (the raw output for MSE regression targets)."""
+
+    def forward(self, x: Array) -> Array:
+        return x
+
+    def backward(self, dy: Array) -> Array:
+        return dy
+
+
+class ReLU(Layer):
+    """y = max(x, 0)."""
+
+    def forward(self, x: Array) -> Array:
+        self.active = x > 0
+        return np.where(self.active, x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, dy: Array) -> Array:
+        return np.where(self.active, dy, 0).astype(dy.dtype, copy=False)
+
+
+class LeakyReLU(Layer):
+    """y = x for x > 0, slope * x otherwise."""
+
+    def __init__(self, slope: Annotated[float, Interval(0, 1, False, True)] = 0.01) -> None:
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, x: Array) -> Array:
+        self.scale = np.where(x > 0, 1, self.slope).astype(x.dtype)
+        return x * self.scale
+
+    def backward(self, dy: Array) -> Array:
+        return dy * self.scale
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 so it never overflows."""
+
+    def forward(self, x: Array) -> Array:
+        self.y = 0.5 * (1.0 + np.tanh(0.5 * x))
+        return self.y
+
+    def backward(self, dy: Array) -> Array:
+        return dy * self.y * (1.0 - self.y)
+
+
+class Tanh(Layer):
+    """y = tanh(x)."""
+
+    def forward(self, x: Array) -> Array:
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, dy: Array) -> Array:
+        return dy * (1.0 - self.y * self.y)
+
+
+class Softmax(Layer):
+    """Row-wise softmax over classes (N, K); only as an MSE output (cross-entropy fuses it)."""
+
+    def forward(self, x: Array) -> Array:
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        self.y = e / e.sum(axis=1, keepdims=True)
+        return self.y
+
+    def backward(self, dy: Array) -> Array:
+        # Jacobian-vector product: dx_i = y_i (dy_i - sum_j dy_j y_j).
+        return self.y * (dy - np.sum(dy * self.y, axis=1, keepdims=True))
+
+
+OUTPUTS: dict[str, type[Layer]] = {
+    "identity": Identity,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+}

@@ -1,0 +1,123 @@
+"""Validate a config node against the type hints of the callable it targets.
+
+Every `_target_` signature is the schema: a key it does not accept, a value of the wrong type
+or outside an `Interval` in its `Annotated` hint is a ConfigError naming the full key, raised
+before anything is built or trained.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+from hydra.utils import get_method
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from src.errors import ConfigError
+
+HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Allowed range of a number, e.g. Interval(0, inf, low_open=True) for a learning rate."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+
+    def contains(self, v: float) -> bool:
+        above = v > self.low if self.low_open else v >= self.low
+        below = v < self.high if self.high_open else v <= self.high
+        return above and below
+
+    def __str__(self) -> str:
+        if self.high == math.inf:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        if self.low == -math.inf:
+            return f"{'<' if self.high_open else '<='} {self.high:g}"
+        left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+        return f"in {left}{self.low:g}, {self.high:g}{right}"
+
+
+def check_node(node: DictConfig, key: str) -> None:
+    """Raise ConfigError unless every key of `node` fits its `_target_`'s signature."""
+    target_name = node.get("_target_")
+    try:
+        target = get_method(target_name)
+    except Exception as err:
+        raise ConfigError(f"{key}._target_={target_name!r} cannot be imported ({err})") from None
+    params = inspect.signature(target).parameters
+    hints = typing.get_type_hints(
+        target.__init__ if isinstance(target, type) else target, include_extras=True
+    )
+    settable = [name for name, p in params.items() if p.default is not inspect.Parameter.empty]
+    for name, value in node.items():
+        if name in HYDRA_KEYS:
+            continue
+        if name not in settable:
+            valid = ", ".join(settable) or "none"
+            raise ConfigError(f"{key}.{name}: unknown key for {target_name}; valid keys: {valid}")
+        if isinstance(value, DictConfig) and "_target_" in value:
+            check_node(value, f"{key}.{name}")  # a nested factory, e.g. model.conv_init
+        else:
+            check_value(f"{key}.{name}", _plain(value), hints.get(name, Any))
+
+
+def check_value(key: str, value: Any, hint: Any) -> None:
+    """Raise ConfigError unless `value` matches the type hint (with Interval ranges)."""
+    problem = _mismatch(value, hint)
+    if problem:
+        raise ConfigError(f"{key}={value!r}: expected {problem}")
+
+
+def _mismatch(value: Any, hint: Any) -> str | None:
+    """What `value` should have been, or None when it fits `hint`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return None
+    if origin is typing.Annotated:
+        problem = _mismatch(value, args[0])
+        if problem:
+            return problem
+        bad = [iv for iv in args[1:] if isinstance(iv, Interval) and not iv.contains(value)]
+        return f"{_mismatch('', args[0])} {bad[0]}" if bad else None
+    if origin in (Union, types.UnionType):
+        options = [_mismatch(value, a) for a in args]
+        return None if None in options else " or ".join(o for o in options if o)
+    if origin is Literal:
+        return None if value in args else "one of " + ", ".join(map(repr, args))
+    if origin in (list, tuple):
+        if not isinstance(value, list):
+            return f"a list, each item {_mismatch('', args[0])}" if args else "a list"
+        problems = [_mismatch(v, args[0]) for v in value] if args else []
+        return next((f"a list, each item {p}" for p in problems if p), None)
+    return _mismatch_scalar(value, hint)
+
+
+def _mismatch_scalar(value: Any, hint: Any) -> str | None:
+    if hint is type(None):
+        return None if value is None else "null"
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if ok and not math.isnan(value) else "a number"
+    if hint is int:
+        return None if isinstance(value, int) and not isinstance(value, bool) else "an integer"
+    if isinstance(hint, type):
+        return None if isinstance(value, hint) else _name(hint)
+    return None
+
+
+def _name(hint: Any) -> str:
+    return getattr(hint, "__name__", str(hint))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (DictConfig, ListConfig)):
+        return OmegaConf.to_container(value, resolve=True)
+    return value

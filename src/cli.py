@@ -1,0 +1,57 @@
+"""The command-line boundary: user errors become one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException
+from omegaconf.errors import OmegaConfBaseException
+
+from src.errors import TrainmapError
+
+
+@contextmanager
+def report_errors() -> Iterator[Path]:
+    """Yield the run's output folder; on a TrainmapError remove it, print one line, exit."""
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        yield out_dir
+    except TrainmapError as err:
+        # Hydra made the folder before we could validate: leave nothing half-written.
+        shutil.rmtree(out_dir, ignore_errors=True)
+        _remove_if_empty(out_dir.parent)
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):
+        folder.rmdir()
+
+
+def run_cli(hydra_main: Callable[[], None]) -> None:
+    """Run a `@hydra.main` function, turning Hydra's multi-line compose errors into one line."""
+    # Without this Hydra prints its own multi-line report; with it, the exception reaches us.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        hydra_main()
+    except (HydraException, OmegaConfBaseException) as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        sys.exit(2)
+
+
+def one_line(err: BaseException) -> str:
+    """Hydra's message (and its cause) folded into one line, without the search-path dump."""
+    if isinstance(err, MissingConfigException) and err.options:
+        return f"{err.missing_cfg_file} not found; valid options: {', '.join(err.options)}"
+    text = str(err) + ("\n" + str(err.__cause__) if err.__cause__ else "")
+    text = text.split("Config search path:")[0]
+    lines = [line.strip() for line in text.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(("full_key:", "object_type="))]
+    return " ".join(dict.fromkeys(kept))  # causes often repeat the outer message

@@ -1,0 +1,1 @@
+"""Data sets (config group `dataset`): loaders returning a ready `Dataset`."""

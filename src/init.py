@@ -1,0 +1,61 @@
+"""Weight initializers (config group `init`); biases always start at zero.
+
+Each is bound with `_partial_: true` and called where a layer is built, as
+init(shape, fan_in, fan_out, rng, dtype) -> weights of `shape`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import numpy as np
+
+from src.arrays import Array, Rng
+from src.checks import Interval
+
+Positive = Annotated[float, Interval(0, math.inf, low_open=True, high_open=True)]
+Finite = Annotated[float, Interval(-math.inf, math.inf, True, True)]
+Shape = tuple[int, ...]
+
+
+def normal(
+    shape: Shape, fan_in: int, fan_out: int, rng: Rng, dtype: np.dtype, std: Positive = 0.01
+) -> Array:
+    """N(0, std²): the classic small-random init; too small or too large is a known failure."""
+    return rng.normal(0.0, std, size=shape).astype(dtype)
+
+
+def uniform(
+    shape: Shape,
+    fan_in: int,
+    fan_out: int,
+    rng: Rng,
+    dtype: np.dtype,
+    low: Finite = -0.05,
+    high: Finite = 0.05,
+) -> Array:
+    """U(low, high); low >= 0 gives the all-positive init that makes every unit alike."""
+    return rng.uniform(low, high, size=shape).astype(dtype)
+
+
+def xavier_uniform(shape: Shape, fan_in: int, fan_out: int, rng: Rng, dtype: np.dtype) -> Array:
+    """U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    a = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-a, a, size=shape).astype(dtype)
+
+
+def xavier_normal(shape: Shape, fan_in: int, fan_out: int, rng: Rng, dtype: np.dtype) -> Array:
+    """N(0, 2 / (fan_in + fan_out))."""
+    return rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), size=shape).astype(dtype)
+
+
+def he_normal(shape: Shape, fan_in: int, fan_out: int, rng: Rng, dtype: np.dtype) -> Array:
+    """N(0, 2 / fan_in): keeps ReLU activations at unit scale (He et al. 2015)."""
+    return rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape).astype(dtype)
+
+
+def he_uniform(shape: Shape, fan_in: int, fan_out: int, rng: Rng, dtype: np.dtype) -> Array:
+    """U(-a, a) with a = sqrt(6 / fan_in)."""
+    a = math.sqrt(6.0 / fan_in)
+    return rng.uniform(-a, a, size=shape).astype(dtype)

@@ -1,0 +1,1 @@
+"""Differentiable building blocks: each forward(x) caches what its backward(dy) needs."""

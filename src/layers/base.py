@@ -1,0 +1,23 @@
+"""The layer contract every block follows (numpy-ml style)."""
+
+from __future__ import annotations
+
+from src.arrays import Array
+
+
+class Layer:
+    """A differentiable op with its parameters and their gradients under the same keys.
+
+    forward(x) stores only what backward needs; backward(dy) fills `grads` and returns dx.
+    The batch dimension comes first everywhere.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+
+    def forward(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dy: Array) -> Array:
+        raise NotImplementedError

@@ -1,0 +1,1 @@
+"""Architectures (config group `model`): factories that stack layers into a Sequential."""

@@ -1,0 +1,41 @@
+"""Multi-layer perceptron: [Flatten] -> (Dense -> activation) * len(hidden) -> Dense [-> output]."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+import numpy as np
+
+from src.activation import OUTPUTS
+from src.arrays import Array, Rng
+from src.checks import Interval
+from src.layers.base import Layer
+from src.layers.dense import Dense
+from src.layers.flatten import Flatten
+from src.model.sequential import Sequential
+
+Width = Annotated[int, Interval(1)]
+OutputName = Literal["identity", "sigmoid", "tanh", "softmax"]
+
+
+def mlp(
+    input_shape: tuple[int, ...],
+    n_classes: int,
+    activation: Callable[[], Layer],
+    init: Callable[..., Array],
+    rng: Rng,
+    dtype: np.dtype,
+    takes_logits: bool,
+    hidden: list[Width] = (100,),
+    output_activation: OutputName = "identity",
+) -> Sequential:
+    """Build the MLP; `output_activation` applies only when the loss does not take logits."""
+    layers: list[Layer] = [Flatten()] if len(input_shape) > 1 else []
+    widths = [int(np.prod(input_shape)), *hidden]
+    for d_in, d_out in zip(widths, widths[1:]):
+        layers += [Dense(d_in, d_out, init, rng, dtype), activation()]
+    layers.append(Dense(widths[-1], n_classes, init, rng, dtype))
+    if not takes_logits:
+        layers.append(OUTPUTS[output_activation]())
+    return Sequential(layers)

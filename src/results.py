@@ -1,0 +1,54 @@
+"""Reading and writing a run's `metrics.json`, atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+METRICS = "metrics.json"
+IGNORED_KEYS = {"_target_", "_partial_"}
+
+
+def flatten_config(cfg: DictConfig) -> dict[str, Any]:
+    """{'optimizer.lr': 0.1, 'model.hidden': '[100]', ...}: plain scalars, one level deep."""
+    flat: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key not in IGNORED_KEYS:
+                    walk(value, f"{prefix}{key}.")
+        else:
+            is_scalar = node is None or isinstance(node, (bool, int, float, str))
+            flat[prefix[:-1]] = node if is_scalar else json.dumps(node)
+
+    container = OmegaConf.to_container(cfg, resolve=True)
+    walk({k: v for k, v in container.items() if k != "hydra"}, "")
+    return flat
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write via a temp file in the same folder + rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(payload, f, indent=2, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any] | None:
+    """The run's metrics, or None when the run has not finished (no complete file)."""
+    try:
+        return json.loads((Path(run_dir) / METRICS).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

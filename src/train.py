@@ -1,0 +1,137 @@
+"""Compose a run from the config groups, train it and record its outcome.
+
+Usage: `python -m src.train [group=option ...] [key=value ...]`, e.g.
+`python -m src.train activation=sigmoid optimizer.lr=3 trainer.batch_size=1`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from src.checks import check_node
+from src.cli import report_errors, run_cli
+from src.dataset.base import Dataset
+from src.errors import ConfigError
+from src.outcome import chance_level, classify, predicted_class_share
+from src.results import METRICS, flatten_config, write_json_atomic
+from src.trainer import History, Settings, fit
+
+log = logging.getLogger(__name__)
+
+
+TOP_LEVEL = {"sweep", "experiment"}  # groups that only carry overrides, no object to build
+
+
+def validate(cfg: DictConfig) -> None:
+    """Check every group against its target's signature before anything is built."""
+    for key, node in cfg.items():
+        if isinstance(node, DictConfig) and "_target_" in node:
+            check_node(node, str(key))
+        elif key not in TOP_LEVEL:
+            groups = ", ".join(k for k, v in cfg.items() if isinstance(v, DictConfig))
+            raise ConfigError(f"{key}: unknown top-level key; valid: {groups}")
+
+
+def build(cfg: DictConfig, data: Dataset, dtype: np.dtype, rng: np.random.Generator) -> tuple:
+    """Instantiate (model, loss, optimizer), passing the runtime facts the configs cannot know."""
+    loss = instantiate(cfg.loss)
+    model = instantiate(cfg.model)(
+        input_shape=data.input_shape,
+        n_classes=data.n_classes,
+        activation=instantiate(cfg.activation),
+        init=instantiate(cfg.init),
+        rng=rng,
+        dtype=dtype,
+        takes_logits=loss.takes_logits,
+    )
+    return model, loss, instantiate(cfg.optimizer)(params=model.parameters())
+
+
+def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
+    """Train the configured run, write `metrics.json` into `out_dir` and return the metrics."""
+    validate(cfg)
+    started = time.perf_counter()
+    data: Dataset = instantiate(cfg.dataset)
+    settings = _fit_batch_to_data(instantiate(cfg.trainer), len(data.y_train))
+    dtype = np.dtype(settings.dtype)
+    init_rng, shuffle_rng = np.random.default_rng(settings.seed).spawn(2)
+    model, loss, optimizer = build(cfg, data, dtype, init_rng)
+    arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
+    history = fit(model, loss, optimizer, arrays, settings, shuffle_rng, _log_epoch(settings))
+    metrics = _metrics(history, data, settings, time.perf_counter() - started)
+    metrics.update(flatten_config(cfg))
+    write_json_atomic(out_dir / METRICS, metrics)
+    return metrics
+
+
+def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
+    """A batch larger than the training set means full-batch training: clamp, and say so."""
+    if settings.batch_size <= n_train:
+        return settings
+    log.warning(
+        f"trainer.batch_size={settings.batch_size} exceeds the {n_train} training samples; "
+        f"training full-batch (batch_size={n_train})"
+    )
+    return replace(settings, batch_size=n_train)
+
+
+def _log_epoch(settings: Settings):
+    def on_epoch(epoch: int, history: History) -> None:
+        log.info(
+            f"epoch {epoch + 1}/{settings.epochs} train_loss={history.epoch_losses[-1]:.4f} "
+            f"test_accuracy={history.test_accuracies[-1]:.4f} steps={history.steps}"
+        )
+
+    return on_epoch
+
+
+def _metrics(history: History, data: Dataset, settings: Settings, seconds: float) -> dict:
+    diverged = history.first_nonfinite_step is not None
+    test_accuracy = None if diverged else history.test_accuracies[-1]
+    class_share = None if diverged else predicted_class_share(history.test_predictions)
+    chance = chance_level(data.y_test)
+    final_loss = history.epoch_losses[-1] if history.epoch_losses else None
+    return {
+        "outcome": classify(
+            diverged, test_accuracy, chance, settings.stall_margin, data.target_accuracy
+        ),
+        "test_accuracy": test_accuracy,
+        "chance": chance,
+        "predicted_class_share": class_share,
+        "first_nonfinite_step": history.first_nonfinite_step,
+        "steps": history.steps,
+        "epochs_completed": history.epochs_completed,
+        "final_train_loss": final_loss if final_loss is None or math.isfinite(final_loss) else None,
+        "wall_seconds": seconds,
+    }
+
+
+def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
+    """The one line a user reads last: outcome and where the files are."""
+    accuracy = metrics["test_accuracy"]
+    shown = "None" if accuracy is None else f"{accuracy:.4f}"
+    return (
+        f"outcome={metrics['outcome']} test_accuracy={shown} chance={metrics['chance']:.4f} "
+        f"steps={metrics['steps']} first_nonfinite_step={metrics['first_nonfinite_step']} "
+        f"run_dir={out_dir}"
+    )
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    with report_errors() as out_dir:
+        log.info(summary_line(train(cfg, out_dir), out_dir))
+
+
+if __name__ == "__main__":
+    run_cli(main)

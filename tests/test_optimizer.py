@@ -1,0 +1,50 @@
+"""One or two steps on f(w) = 1/2 ||w||^2 (gradient = w), checked against the rules by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from src.optimizer import SGD, Adam, Momentum
+
+
+def quadratic_steps(optimizer_class, steps, **kwargs):
+    w = np.array([1.0, -2.0])
+    g = np.zeros_like(w)
+    opt = optimizer_class([(w, g)], **kwargs)
+    history = []
+    for _ in range(steps):
+        g[:] = w  # gradient of 1/2 ||w||^2
+        opt.step()
+        history.append(w.copy())
+    return history
+
+
+def test_sgd():
+    (w1,) = quadratic_steps(SGD, 1, lr=0.1)
+    np.testing.assert_allclose(w1, [0.9, -1.8])
+
+
+def test_momentum_matches_pytorch_rule():
+    w1, w2 = quadratic_steps(Momentum, 2, lr=0.1, momentum=0.9)
+    w0 = np.array([1.0, -2.0])
+    v1 = w0  # v <- 0.9 * 0 + g
+    np.testing.assert_allclose(w1, w0 - 0.1 * v1)
+    v2 = 0.9 * v1 + w1
+    np.testing.assert_allclose(w2, w1 - 0.1 * v2)
+
+
+def test_adam_matches_bias_corrected_rule():
+    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
+    w1, w2 = quadratic_steps(Adam, 2, lr=lr, beta1=b1, beta2=b2, eps=eps)
+    w, m, v = np.array([1.0, -2.0]), 0.0, 0.0
+    for t, got in enumerate([w1, w2], start=1):
+        g = w
+        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(got, w, rtol=1e-12)
+    assert w1[0] == pytest.approx(1.0 - lr)  # first Adam step moves each weight by ~lr
+    assert math.isclose(abs(w1[1]), 2.0 - lr)
