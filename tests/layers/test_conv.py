@@ -1,0 +1,118 @@
+"""Conv2D and the im2col module against finite differences and a naive loop reference."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from src.arrays import Array
+from src.init import normal
+from src.layers.conv import Conv2D
+from src.layers.im2col import col2im, im2col
+from tests.gradcheck import check_layer
+
+INIT = functools.partial(normal, std=0.5)
+# (kernel, stride, padding); H=7/W=6 with stride 2 leaves a column no window covers (floor).
+COMBOS = [(3, 1, 0), (3, 2, 1), (2, 2, 0), (3, 1, 2), (2, 3, 1), (3, 2, 0)]
+
+
+def naive_conv(x: Array, w: Array, b: Array, stride: int, padding: int) -> Array:
+    """Reference forward: one dot product per (sample, output pixel)."""
+    p, k = padding, w.shape[0]
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    n, hp, wp, _ = xp.shape
+    oh, ow = (hp - k) // stride + 1, (wp - k) // stride + 1
+    y = np.zeros((n, oh, ow, w.shape[3]))
+    for s in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[s, i * stride : i * stride + k, j * stride : j * stride + k, :]
+                y[s, i, j] = np.tensordot(patch, w, axes=3) + b
+    return y
+
+
+def naive_conv_backward(
+    x: Array, w: Array, dy: Array, stride: int, padding: int
+) -> tuple[Array, Array, Array]:
+    """Reference (dx, dW, db): each output pixel sends its gradient back to its patch."""
+    p, k = padding, w.shape[0]
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    n, oh, ow, _ = dy.shape
+    for s in range(n):
+        for i in range(oh):
+            for j in range(ow):
+                rows = slice(i * stride, i * stride + k)
+                cols = slice(j * stride, j * stride + k)
+                dw += xp[s, rows, cols, :, None] * dy[s, i, j]
+                dxp[s, rows, cols, :] += w @ dy[s, i, j]
+    dx = dxp[:, p : p + x.shape[1], p : p + x.shape[2], :]
+    return dx, dw, dy.sum(axis=(0, 1, 2))
+
+
+def make(c: int, f: int, kernel: int, stride: int, padding: int, dtype=np.float64) -> Conv2D:
+    rng = np.random.default_rng(1)
+    layer = Conv2D(c, f, kernel, stride, padding, INIT, rng, np.dtype(dtype))
+    layer.params["b"][:] = rng.standard_normal(f)  # nonzero, so a bias bug shows
+    return layer
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), COMBOS)
+def test_gradients_match_finite_differences(kernel: int, stride: int, padding: int) -> None:
+    rng = np.random.default_rng(0)
+    layer = make(2, 3, kernel, stride, padding)
+    check_layer(layer, rng.standard_normal((2, 5, 4, 2)), rng, tol=1e-6)
+
+
+@pytest.mark.parametrize(("kernel", "stride", "padding"), COMBOS)
+def test_forward_and_backward_match_naive_loops(kernel: int, stride: int, padding: int) -> None:
+    rng = np.random.default_rng(2)
+    layer = make(3, 4, kernel, stride, padding)
+    x = rng.standard_normal((2, 7, 6, 3))
+    w, b = layer.params["W"], layer.params["b"]
+    y = layer.forward(x)
+    np.testing.assert_allclose(y, naive_conv(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
+    dy = rng.standard_normal(y.shape)
+    dx = layer.backward(dy)
+    ref_dx, ref_dw, ref_db = naive_conv_backward(x, w, dy, stride, padding)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], ref_dw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
+
+
+def test_float32_stays_float32_and_reused_buffers_do_not_leak() -> None:
+    rng = np.random.default_rng(3)
+    layer = make(2, 3, 3, 1, 1, dtype=np.float32)
+    x = rng.standard_normal((4, 6, 6, 2)).astype(np.float32)
+    first = layer.forward(x).copy()
+    layer.forward(rng.standard_normal((3, 6, 6, 2)).astype(np.float32))  # other batch size
+    layer.forward(rng.standard_normal((4, 6, 6, 2)).astype(np.float32))  # same size, reuses
+    y = layer.forward(x)
+    dx = layer.backward(np.ones_like(y))
+    assert y.dtype == dx.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in layer.grads.values())
+    np.testing.assert_array_equal(y, first)
+    w64, b64 = layer.params["W"].astype(np.float64), layer.params["b"].astype(np.float64)
+    np.testing.assert_allclose(y, naive_conv(x.astype(np.float64), w64, b64, 1, 1), atol=1e-5)
+
+
+def test_col2im_is_the_adjoint_of_im2col() -> None:
+    # <im2col(x), c> == <x, col2im(c)> for every x, c: what makes conv backward exact.
+    rng = np.random.default_rng(4)
+    for kernel, stride, padding in COMBOS:
+        x = rng.standard_normal((2, 7, 6, 3))
+        patches = im2col(x, kernel, stride, padding)  # (N, OH, OW, KH, KW, C)
+        c = rng.standard_normal(patches.shape)
+        lhs = np.sum(patches * c)
+        rhs = np.sum(x * col2im(c, x.shape, stride, padding))
+        assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_im2col_copies_nothing() -> None:
+    x = np.arange(2 * 5 * 5 * 2, dtype=np.float64).reshape(2, 5, 5, 2)
+    patches = im2col(x, 3, 2, 0)
+    assert patches.shape == (2, 2, 2, 3, 3, 2)
+    assert np.shares_memory(patches, x)
+    np.testing.assert_array_equal(patches[1, 1, 0], x[1, 2:5, 0:3, :])
