@@ -25,14 +25,14 @@ class Identity(Layer):
 
 
 class ReLU(Layer):
-    """y = max(x, 0)."""
+    """y = max(x, 0), as x * (x > 0): NaN and -inf give NaN, so an overflow counts as divergence."""
 
     def forward(self, x: Array) -> Array:
-        self.active = x > 0
-        return np.where(self.active, x, 0).astype(x.dtype, copy=False)
+        self.active = x > 0  # bool: a quarter of a float32 mask's memory traffic
+        return x * self.active  # faster than np.maximum, which checks for NaN
 
     def backward(self, dy: Array) -> Array:
-        return np.where(self.active, dy, 0).astype(dy.dtype, copy=False)
+        return np.multiply(dy, self.active, out=dy)  # in place: one pass, nothing allocated
 
 
 class LeakyReLU(Layer):

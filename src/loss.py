@@ -14,21 +14,32 @@ from src.arrays import Array
 
 
 class CrossEntropy:
-    """Softmax fused with negative log-likelihood, via log-sum-exp; takes raw logits (N, K)."""
+    """Softmax fused with negative log-likelihood, via log-sum-exp; takes raw logits (N, K).
+
+    backward() turns the softmax cached by forward into the gradient in place: call it once.
+    """
 
     takes_logits = True
 
+    def __init__(self) -> None:
+        self.rows = np.arange(0)  # (N,) row indices, kept while the batch size stays
+
     def forward(self, logits: Array, y: Array) -> float:
-        shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), max 0: exp cannot overflow
-        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, 1)
-        self.log_probs = shifted - log_norm  # (N, K)
-        self.y = y
-        return float(-self.log_probs[np.arange(len(y)), y].mean())
+        if len(self.rows) != len(y):
+            self.rows = np.arange(len(y))
+        # ufunc reductions directly: the ndarray methods add a Python wrapper per call.
+        z = logits - np.maximum.reduce(logits, axis=1, keepdims=True)  # (N, K), max 0: no overflow
+        probs = np.exp(z)  # (N, K)
+        norm = np.add.reduce(probs, axis=1, keepdims=True)  # (N, 1)
+        probs /= norm  # softmax, all that backward needs
+        self.probs, self.y = probs, y
+        # -log softmax(z)_y = log norm - z_y; both sums are >= 0, so nothing cancels.
+        return float(np.log(norm).sum() - z[self.rows, y].sum()) / len(y)
 
     def backward(self) -> Array:
-        grad = np.exp(self.log_probs)  # softmax (N, K)
-        grad[np.arange(len(self.y)), self.y] -= 1.0
-        grad /= len(self.y)
+        grad = self.probs  # (N, K)
+        grad[self.rows, self.y] -= 1.0
+        grad *= 1.0 / len(self.y)
         return grad
 
 

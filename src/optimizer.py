@@ -68,12 +68,16 @@ class Adam:
         self.t += 1
         step_size = self.lr / (1 - self.beta1**self.t)
         root_correction = math.sqrt(1 - self.beta2**self.t)
+        # g is the scratch space: scaled once, then squared, so no weight-sized temporary.
+        square_scale = (1 - self.beta2) / (1 - self.beta1) ** 2
         for (w, g), m, v in zip(self.params, self.m, self.v):
+            g *= 1 - self.beta1
             m *= self.beta1
-            m += (1 - self.beta1) * g
-            v *= self.beta2
+            m += g  # m <- beta1 m + (1 - beta1) g
             g *= g
-            v += (1 - self.beta2) * g
+            g *= square_scale
+            v *= self.beta2
+            v += g  # v <- beta2 v + (1 - beta2) g^2
             # w -= step_size * m / (sqrt(v) / root_correction + eps), built in g's buffer
             np.sqrt(v, out=g)
             g /= root_correction

@@ -15,15 +15,22 @@ from typing import Any
 
 import hydra
 import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from src.checks import check_node
 from src.cli import report_errors, run_cli
 from src.dataset.base import Dataset
-from src.errors import ConfigError
+from src.diagnosis.report import cause_lines
+from src.diagnosis.watch import Watch
+from src.errors import ConfigError, TrainmapError
+from src.logger.base import Logger, RunFacts
 from src.outcome import chance_level, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
+from src.sweep.cell import run_cell
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -57,20 +64,39 @@ def build(cfg: DictConfig, data: Dataset, dtype: np.dtype, rng: np.random.Genera
     return model, loss, instantiate(cfg.optimizer)(params=model.parameters())
 
 
+def load_data(node: DictConfig) -> Dataset:
+    """Instantiate the data set, raising its own DataError rather than Hydra's wrapper."""
+    try:
+        return instantiate(node)
+    except InstantiationException as err:
+        if isinstance(err.__cause__, TrainmapError):
+            raise err.__cause__ from None
+        raise
+
+
 def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Train the configured run, write `metrics.json` into `out_dir` and return the metrics."""
     validate(cfg)
     started = time.perf_counter()
-    data: Dataset = instantiate(cfg.dataset)
+    data = load_data(cfg.dataset)
     settings = _fit_batch_to_data(instantiate(cfg.trainer), len(data.y_train))
     dtype = np.dtype(settings.dtype)
     init_rng, shuffle_rng = np.random.default_rng(settings.seed).spawn(2)
     model, loss, optimizer = build(cfg, data, dtype, init_rng)
     arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
-    history = fit(model, loss, optimizer, arrays, settings, shuffle_rng, _log_epoch(settings))
-    metrics = _metrics(history, data, settings, time.perf_counter() - started)
-    metrics.update(flatten_config(cfg))
+    facts = RunFacts(model, loss, getattr(optimizer, "lr", math.nan), arrays, cfg)
+    watch = Watch.start(cfg, model, loss, arrays, settings.batch_size)  # probes the untrained net
+    # `with` closes the logger's writer on every exit: divergence returns, errors raise.
+    with instantiate(cfg.logger)(log_dir=out_dir, run=facts) as logger:
+        history = fit(model, loss, optimizer, arrays, settings, shuffle_rng,
+                      watch.chain(_log_epoch(settings, logger)), logger.on_step)  # fmt: skip
+        metrics = _metrics(history, data, settings, time.perf_counter() - started)
+        metrics.update(watch.finish(history, metrics))
+        metrics.update(flatten_config(cfg))
+        logger.finish(metrics)
     write_json_atomic(out_dir / METRICS, metrics)
+    for line in cause_lines(metrics):
+        log.info(line)
     return metrics
 
 
@@ -85,12 +111,13 @@ def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
     return replace(settings, batch_size=n_train)
 
 
-def _log_epoch(settings: Settings):
+def _log_epoch(settings: Settings, logger: Logger):
     def on_epoch(epoch: int, history: History) -> None:
         log.info(
             f"epoch {epoch + 1}/{settings.epochs} train_loss={history.epoch_losses[-1]:.4f} "
             f"test_accuracy={history.test_accuracies[-1]:.4f} steps={history.steps}"
         )
+        logger.on_epoch(epoch, history)
 
     return on_epoch
 
@@ -118,17 +145,20 @@ def _metrics(history: History, data: Dataset, settings: Settings, seconds: float
 
 def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
     """The one line a user reads last: outcome and where the files are."""
-    accuracy = metrics["test_accuracy"]
-    shown = "None" if accuracy is None else f"{accuracy:.4f}"
-    return (
-        f"outcome={metrics['outcome']} test_accuracy={shown} chance={metrics['chance']:.4f} "
-        f"steps={metrics['steps']} first_nonfinite_step={metrics['first_nonfinite_step']} "
-        f"run_dir={out_dir}"
+    shown = {k: metrics.get(k) for k in ("outcome", "test_accuracy", "chance", "steps")}
+    shown["first_nonfinite_step"] = metrics.get("first_nonfinite_step")
+    text = " ".join(
+        f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()
     )
+    return f"{text} run_dir={out_dir}"
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        out_dir = Path(HydraConfig.get().runtime.output_dir)
+        log.info(summary_line(run_cell(cfg, out_dir, train), out_dir))
+        return
     with report_errors() as out_dir:
         log.info(summary_line(train(cfg, out_dir), out_dir))
 

@@ -56,8 +56,13 @@ def fit(
     settings: Settings,
     rng: Rng,
     on_epoch: Callable[[int, History], None] = lambda epoch, history: None,
+    on_step: Callable[[int, float], None] = lambda step, loss: None,
 ) -> History:
-    """Train until `settings.epochs` are done or a loss or parameter turns non-finite."""
+    """Train until `settings.epochs` are done or a loss or parameter turns non-finite.
+
+    `on_step(step, loss)` runs after each completed update (step counts updates, loss is that
+    batch's loss); it is the only call the hot loop makes, so it must be cheap.
+    """
     x_train, y_train, x_test, y_test = data
     history = History()
     guard = FiniteGuard([p for p, _ in model.parameters()])
@@ -65,7 +70,7 @@ def fit(
     with np.errstate(all="ignore"):
         for epoch in range(settings.epochs):
             epoch_loss = _run_epoch(model, loss, optimizer, x_train, y_train, settings, rng,
-                                    history, guard)  # fmt: skip
+                                    history, guard, on_step)  # fmt: skip
             if history.first_nonfinite_step is not None:
                 break
             history.epochs_completed += 1
@@ -76,7 +81,7 @@ def fit(
     return history
 
 
-def _run_epoch(model, loss, optimizer, x, y, settings, rng, history, guard) -> float:
+def _run_epoch(model, loss, optimizer, x, y, settings, rng, history, guard, on_step) -> float:
     """One shuffled pass; returns the mean batch loss, or nan if it diverged."""
     order = rng.permutation(len(y))
     # One gather per epoch, then contiguous slices: cheaper than fancy-indexing every batch.
@@ -91,6 +96,7 @@ def _run_epoch(model, loss, optimizer, x, y, settings, rng, history, guard) -> f
         model.backward(loss.backward())
         optimizer.step()
         history.steps += 1
+        on_step(history.steps, value)
         if not guard.all_finite():
             history.first_nonfinite_step = history.steps
             return math.nan

@@ -13,7 +13,9 @@ def away_from_zero(rng, shape):
     return x + 0.1 * np.sign(x)
 
 
-@pytest.mark.parametrize("layer", [Identity(), ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh(), Softmax()])
+@pytest.mark.parametrize(
+    "layer", [Identity(), ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh(), Softmax()]
+)
 def test_activation_gradients(layer, rng):
     check_layer(layer, away_from_zero(rng, (5, 6)), rng)
 

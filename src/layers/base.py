@@ -9,6 +9,7 @@ class Layer:
     """A differentiable op with its parameters and their gradients under the same keys.
 
     forward(x) stores only what backward needs; backward(dy) fills `grads` and returns dx.
+    backward may overwrite dy: callers hand over a gradient they no longer need.
     The batch dimension comes first everywhere.
     """
 
@@ -21,3 +22,7 @@ class Layer:
 
     def backward(self, dy: Array) -> Array:
         raise NotImplementedError
+
+    def param_backward(self, dy: Array) -> None:
+        """Fill `grads` only: for the first layer, whose input (the data) needs no gradient."""
+        self.backward(dy)

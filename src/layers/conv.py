@@ -14,8 +14,10 @@ from src.layers.im2col import col2im, im2col, padded_shape
 class Conv2D(Layer):
     """x (N, H, W, C) -> y (N, OH, OW, F); W (KH, KW, C, F), b (F,).
 
-    W's axes follow the patch order (KH, KW, C), so W.reshape(KH*KW*C, F) is a free view and
-    the forward pass is one (N*OH*OW, KH*KW*C) @ (KH*KW*C, F) matmul.
+    W's axes follow the patch order (KH, KW, C). W and b are views of one (KH*KW*C + 1, F)
+    matrix whose last row is b, and every patch row ends in a constant 1, so the forward pass
+    is one (N*OH*OW, KH*KW*C + 1) @ (KH*KW*C + 1, F) matmul and one matmul gives dW and db
+    together: a bias add or sum over N*OH*OW rows of only F columns costs more than that.
     """
 
     def __init__(
@@ -32,13 +34,15 @@ class Conv2D(Layer):
         super().__init__()
         self.kernel, self.stride, self.padding = kernel, stride, padding
         shape = (kernel, kernel, in_channels, filters)
-        fan_in, fan_out = kernel * kernel * in_channels, kernel * kernel * filters
-        w = init(shape=shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=dtype)
-        # C order keeps every (K, F) reshape below a view, so out= writes land in grads.
-        self.params["W"] = np.ascontiguousarray(w)
-        self.params["b"] = np.zeros(filters, dtype=dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
-        self.cols: Array | None = None  # (N*OH*OW, KH*KW*C), the only activation kept
+        k = kernel * kernel * in_channels
+        w = init(shape=shape, fan_in=k, fan_out=kernel * kernel * filters, rng=rng, dtype=dtype)
+        self.wb = np.zeros((k + 1, filters), dtype=dtype)  # rows: W as (KH*KW*C, F), then b
+        self.wb[:k] = w.reshape(k, filters)
+        self.gwb = np.zeros_like(self.wb)  # dW and db, same layout
+        # Views, so the optimizer's in-place updates land in wb and the matmuls fill grads.
+        self.params = {"W": self.wb[:k].reshape(shape), "b": self.wb[k]}
+        self.grads = {"W": self.gwb[:k].reshape(shape), "b": self.gwb[k]}
+        self.cols: Array | None = None  # (N*OH*OW, KH*KW*C + 1), the only activation kept
         self.x_shape: tuple[int, ...] = ()
         self._buffers: dict[str, Array] = {}
 
@@ -48,29 +52,39 @@ class Conv2D(Layer):
             pad_out = self._buffer("pad", padded_shape(x.shape, self.padding), x.dtype)
         patches = im2col(x, self.kernel, self.stride, self.padding, pad_out)
         n, oh, ow = patches.shape[:3]  # patches: (N, OH, OW, KH, KW, C) view
-        cols = self._buffer("cols", (n * oh * ow, patches[0, 0, 0].size), x.dtype)
-        np.copyto(cols.reshape(patches.shape), patches)  # the one copy im2col needs
+        cols = self._buffer("cols", (n * oh * ow, len(self.wb)), x.dtype)
+        np.copyto(self._patch_view(cols, patches.shape), patches)  # the one copy im2col needs
         self.cols, self.x_shape = cols, x.shape
-        w = self.params["W"].reshape(cols.shape[1], -1)  # (KH*KW*C, F)
-        y = cols @ w  # (N*OH*OW, F)
-        y += self.params["b"]
-        return y.reshape(n, oh, ow, -1)  # (N, OH, OW, F)
+        return (cols @ self.wb).reshape(n, oh, ow, -1)  # (N, OH, OW, F), bias included
 
     def backward(self, dy: Array) -> Array:
+        self.param_backward(dy)
         n, oh, ow, f = dy.shape
-        dy2 = dy.reshape(-1, f)  # (N*OH*OW, F)
-        k = self.cols.shape[1]
-        np.matmul(self.cols.T, dy2, out=self.grads["W"].reshape(k, f))  # (KH*KW*C, F)
-        np.sum(dy2, axis=0, out=self.grads["b"])  # (F,)
-        w = self.params["W"]
-        dcols = self._buffer("dcols", self.cols.shape, dy.dtype)
-        np.matmul(dy2, w.reshape(k, f).T, out=dcols)  # (N*OH*OW, KH*KW*C)
-        dcols6 = dcols.reshape(n, oh, ow, *w.shape[:3])  # (N, OH, OW, KH, KW, C)
+        w = self.wb[:-1]  # (KH*KW*C, F)
+        dcols = self._buffer("dcols", (n * oh * ow, len(w)), dy.dtype)
+        np.matmul(dy.reshape(-1, f), w.T, out=dcols)  # (N*OH*OW, KH*KW*C)
+        dcols6 = dcols.reshape(n, oh, ow, *self.params["W"].shape[:3])  # (N, OH, OW, KH, KW, C)
         return col2im(dcols6, self.x_shape, self.stride, self.padding)  # (N, H, W, C)
 
+    def param_backward(self, dy: Array) -> None:
+        dy2 = dy.reshape(-1, dy.shape[-1])  # (N*OH*OW, F)
+        np.matmul(self.cols.T, dy2, out=self.gwb)  # (KH*KW*C + 1, F): dW rows, then db
+
+    def _patch_view(self, cols: Array, shape: tuple[int, ...]) -> Array:
+        """cols without its ones column, as (N, OH, OW, KH, KW, C): a view, never a copy."""
+        view = cols[:, :-1].reshape(shape)
+        assert np.may_share_memory(view, cols), "the patch view must write into cols"
+        return view
+
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array:
-        """A scratch array reused while batch shape and dtype stay the same (zeroed when new)."""
+        """A scratch array reused while batch shape and dtype stay the same.
+
+        New ones are zeroed (a padding border stays 0), except `cols`, whose last column of ones
+        carries the bias.
+        """
         buf = self._buffers.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
             buf = self._buffers[name] = np.zeros(shape, dtype=dtype)
+            if name == "cols":
+                buf[:, -1] = 1
         return buf

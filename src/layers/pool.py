@@ -37,16 +37,23 @@ class MaxPool2D(Layer):
             candidate = view[:, :, :, k // self.size, k % self.size, :]
             better = candidate > y  # strict: the first of equal maxima keeps the gradient
             np.maximum(y, candidate, out=y)  # propagates NaN like np.max
-            winner *= ~better
-            winner += better * winner.dtype.type(k)
+            # k exceeds every earlier winner, so a max sets k exactly where `better` holds.
+            np.maximum(winner, better * winner.dtype.type(k), out=winner)
         self.winner, self.x_shape = winner, x.shape
         return y
 
     def backward(self, dy: Array) -> Array:
         n, oh, ow, c = dy.shape
-        s = self.size
+        s, stride = self.size, self.stride
+        if stride == s:  # windows do not overlap: write each offset's share straight into dx
+            dx = np.zeros(self.x_shape, dtype=dy.dtype)  # pixels no window covers stay 0
+            for k in range(s * s):
+                i, j = divmod(k, s)
+                rows, cols = slice(i, i + s * oh, s), slice(j, j + s * ow, s)
+                np.multiply(dy, self.winner == k, out=dx[:, rows, cols, :])  # (N, OH, OW, C)
+            return dx
         dcols = np.empty((n, oh, ow, s, s, c), dtype=dy.dtype)
         for k in range(s * s):
             np.multiply(dy, self.winner == k, out=dcols[:, :, :, k // s, k % s, :])
         # col2im sums overlapping windows (stride < size) and leaves uncovered pixels at 0.
-        return col2im(dcols, self.x_shape, self.stride, 0)  # (N, H, W, C)
+        return col2im(dcols, self.x_shape, stride, 0)  # (N, H, W, C)

@@ -11,16 +11,28 @@ class Sequential:
 
     def __init__(self, layers: list[Layer]) -> None:
         self.layers = layers
+        # Below the first layer with parameters, backward has nothing to fill (unless dx is asked).
+        self.first = next((i for i, layer in enumerate(layers) if layer.params), 0)
 
     def forward(self, x: Array) -> Array:
         for layer in self.layers:
             x = layer.forward(x)
         return x
 
-    def backward(self, dy: Array) -> Array:
-        for layer in reversed(self.layers):
+    def backward(self, dy: Array, input_grad: bool = False) -> Array | None:
+        """Fill every layer's grads; return d loss / d input only when `input_grad`.
+
+        Training never needs the input gradient, and for the first Dense or Conv2D it would
+        cost as much as that layer's forward pass.
+        """
+        if input_grad:
+            for layer in reversed(self.layers):
+                dy = layer.backward(dy)
+            return dy
+        for layer in reversed(self.layers[self.first + 1 :]):
             dy = layer.backward(dy)
-        return dy
+        self.layers[self.first].param_backward(dy)
+        return None
 
     def parameters(self) -> list[tuple[Array, Array]]:
         """(param, grad) pairs; optimizers update the params in place."""

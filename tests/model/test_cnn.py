@@ -45,7 +45,7 @@ def test_defaults_give_30x30x16_then_3600_then_10() -> None:
     assert shapes == [(2, 30, 30, 16), (2, 30, 30, 16), (2, 15, 15, 16), (2, 3600), (2, 10)]
     assert model.layers[-1].params["W"].shape == (3600, 10)
     assert x.dtype == np.float32
-    dx = model.backward(np.ones_like(x))
+    dx = model.backward(np.ones_like(x), input_grad=True)
     assert dx.shape == (2, 32, 32, 3) and dx.dtype == np.float32
 
 

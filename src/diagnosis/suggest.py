@@ -1,0 +1,111 @@
+"""Suggested overrides, computed from the run's own config so that they compose on top of it.
+
+A suggestion is a space-separated list of Hydra overrides to add to the run's command line,
+replacing any earlier value of the same key (`report.merge_overrides` does exactly that).
+Values of the current option are preferred over switching options: `init.std=0.03` is valid
+on top of any `init=normal` run, while `init=xavier_normal` fails when an experiment set
+`init.std` (xavier_normal has no `std`); a switch that leaves such keys behind deletes them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hydra.utils import get_method
+
+from src.diagnosis.facts import Facts, target_name
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+HYDRA_KEYS = {"_target_", "_partial_"}
+RELU_LIKE = {"ReLU", "LeakyReLU"}
+
+
+def number(x: float) -> str:
+    """Two significant digits, as Hydra reads them back: 0.033, 0.1, 32."""
+    return f"{float(f'{x:.2g}'):g}"
+
+
+def nice_below(x: float) -> float:
+    """The largest of 1, 2, 5 x 10^k that is <= x (a learning rate people would type)."""
+    k = math.floor(math.log10(x))
+    return max(m * 10.0**k for m in (1, 2, 5) if m * 10.0**k <= x * (1 + 1e-9))
+
+
+def learning_rate(facts: Facts, factor: float) -> str:
+    """optimizer.lr scaled by `factor`, rounded down to 1/2/5 x 10^k."""
+    return f"optimizer.lr={number(nice_below(facts.lr * factor))}"
+
+
+def batch_size(facts: Facts, noise: float, ratio: float, target: float) -> str:
+    """The batch size whose step (ratio x noise factor at that size) comes down to `target`.
+
+    The gradient noise variance falls as 1/batch: noise(B)^2 = 1 + (noise(b)^2 - 1) * b / B.
+    """
+    allowed = (target / ratio) ** 2 - 1 if ratio > 0 else math.inf
+    excess = (noise**2 - 1) * facts.batch_size
+    needed = facts.n_train if allowed <= 0 else math.ceil(excess / allowed)
+    size = 2 ** math.ceil(math.log2(max(needed, facts.batch_size * 2)))
+    return f"trainer.batch_size={min(size, facts.n_train)}"
+
+
+def init_scale(facts: Facts, fans: list[tuple[int, int]]) -> str:
+    """Overrides giving the weights the scale of He (ReLU) or Xavier (sigmoid/tanh) init,
+    for the widest layer, within the run's own init family where it has a scale key."""
+    relu = facts.activation in RELU_LIKE
+    stds = [math.sqrt(2 / fi) if relu else math.sqrt(2 / (fi + fo)) for fi, fo in fans]
+    std = min(stds)  # the widest fan-in needs the smallest weights
+    node = facts.inits["init"]
+    kind = target_name(node)
+    if kind == "normal":
+        return f"init.std={number(std)}"
+    if kind == "uniform":
+        a = number(std * math.sqrt(3))
+        return f"init.low=-{a} init.high={a}"
+    return switch("init", "he_normal" if relu else "xavier_normal", node)
+
+
+def zero_mean_init(facts: Facts) -> str:
+    """Make every one-signed uniform init symmetric about 0, keeping its width."""
+    parts = []
+    for key, node in facts.inits.items():
+        if target_name(node) != "uniform":
+            continue
+        low, high = float(node.get("low", -0.05)), float(node.get("high", 0.05))
+        if low >= 0:
+            parts.append(f"{key}.low={number(-high)}")
+        elif high <= 0:
+            parts.append(f"{key}.high={number(-low)}")
+    return " ".join(parts)
+
+
+def switch(group: str, option: str, node: dict[str, Any]) -> str:
+    """`group=option`, plus `~group.key` for keys the run's node holds beyond its option's
+    YAML (set by an experiment or the command line) that the new option does not accept."""
+    accepted = _settable(_yaml(group, option).get("_target_", ""))
+    defaults = next(
+        (y for y in map(lambda p: _yaml(group, p.stem), sorted((CONF / group).glob("*.yaml")))
+         if y.get("_target_") == node.get("_target_")),
+        {},
+    )  # fmt: skip
+    extra = [
+        k for k, v in node.items()
+        if k not in HYDRA_KEYS and k not in accepted and defaults.get(k, object()) != v
+    ]  # fmt: skip
+    return " ".join([f"{group}={option}", *(f"~{group}.{k}" for k in extra)])
+
+
+def _yaml(group: str, option: str) -> dict[str, Any]:
+    path = CONF / group / f"{option}.yaml"
+    return yaml.safe_load(path.read_text()) or {} if path.is_file() else {}
+
+
+def _settable(target: str) -> set[str]:
+    if not target:
+        return set()
+    fn = get_method(target)
+    params = inspect.signature(fn).parameters
+    return {n for n, p in params.items() if p.default is not inspect.Parameter.empty}

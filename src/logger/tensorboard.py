@@ -1,0 +1,216 @@
+"""`logger=tensorboard`: tensorboardX event files in the run's folder, read by TensorBoard.
+
+Every step is an x value counted in completed updates, as `first_nonfinite_step` is.
+- every `log_every` updates: `train/loss` (the batch loss of that update);
+- per epoch: `train/epoch_loss`, `train/accuracy` (on the probe batch: the first `probe_size`
+  training samples, after the epoch), `test/accuracy`, `test/loss`; per parameter
+  `grad_norm/`, `weight_norm/` and `update_ratio/` (lr·‖g‖/‖w‖, gradients on the probe batch);
+  histograms `weights/` and `preactivations/`, skipped for values that are not all finite;
+- at the end: an HParams session (flattened config + `outcome`) with `final/` metrics, and, when
+  the run diverged, the per-parameter scalars and histograms of the state it diverged in.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from src.arrays import Array
+from src.checks import Interval
+from src.logger.base import Logger, RunFacts
+from src.logger.records import (
+    final_metrics,
+    histogram_safe,
+    hparam_values,
+    import_tensorboardx,
+    tag,
+)
+from src.probe import mean_loss, probe
+from src.trainer import History
+
+import_tensorboardx()  # before the imports below, so tensorboardX does not pull in torch
+from tensorboardX.event_file_writer import EventsWriter  # noqa: E402
+from tensorboardX.proto.event_pb2 import Event  # noqa: E402
+from tensorboardX.proto.summary_pb2 import HistogramProto, Summary  # noqa: E402
+from tensorboardX.summary import hparams, image  # noqa: E402
+
+BINS = 30  # uniform buckets, as many as TensorBoard draws (each byte costs a Python CRC step)
+FLUSH_SECS = 10  # a running training shows up in TensorBoard within this many seconds
+EVENTS_GLOB = "events.out.tfevents.*"
+
+
+class EventFile:
+    """One tensorboardX event file, written in the calling thread.
+
+    SummaryWriter passes each event through a multiprocessing queue to a writer thread: ~60 µs
+    an event here, and on a busy machine that thread slowed a default run's 2-thread BLAS
+    several-fold. Writing in place costs ~12 µs an event and leaves no thread to stop when a
+    run raises.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        self.writer = EventsWriter(str(Path(folder) / "events"))
+        self.flushed = time.monotonic()
+
+    def add(self, summary: Summary, step: int) -> None:
+        self.writer.write_event(Event(wall_time=time.time(), step=step, summary=summary))
+        if time.monotonic() - self.flushed > FLUSH_SECS:
+            self.writer.flush()
+            self.flushed = time.monotonic()
+
+    def close(self) -> None:
+        self.writer.close()  # flushes
+
+
+class TensorBoard(Logger):
+    """Writes the run's event file; it is closed on every exit, also on divergence or errors."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        run: RunFacts,
+        log_every: Annotated[int, Interval(1)] = 1,
+        histograms: bool = True,
+        probe_size: Annotated[int, Interval(1)] = 256,
+    ) -> None:
+        super().__init__(log_dir, run)
+        self.log_every, self.histograms = log_every, histograms
+        x_train, y_train, self.x_test, self.y_test = run.data
+        self.probe_x, self.probe_y = x_train[:probe_size], y_train[:probe_size]
+        self.step = 0  # completed updates so far
+        self.epoch_step = -1  # step of the last per-epoch record
+        self.finished = False
+        # Measurements run on one BLAS thread: for probe-sized batches a second thread saves
+        # little, and on a busy machine each call waits for it (a 2-4x slower default run).
+        self.blas = blas_controller()
+        remove_old_events(self.log_dir)
+        self.events: EventFile | None = EventFile(self.log_dir)
+
+    def on_step(self, step: int, loss: float) -> None:
+        self.step = step
+        if step % self.log_every == 0:
+            self._scalar("train/loss", loss, step)
+
+    def on_epoch(self, epoch: int, history: History) -> None:
+        step, model, loss = history.steps, self.run.model, self.run.loss
+        self._scalar("train/epoch_loss", history.epoch_losses[-1], step)
+        self._scalar("test/accuracy", history.test_accuracies[-1], step)
+        with self.blas.limit(limits=1):
+            self._scalar("test/loss", mean_loss(model, loss, self.x_test, self.y_test), step)
+            self._log_state(step)
+        self.epoch_step = step
+
+    def finish(self, metrics: dict[str, Any]) -> None:
+        step = metrics.get("steps", self.step)
+        # Where it blew up (which layer's norms went to inf or nan), unless that state is the
+        # last epoch's: a loss that overflows on an epoch's first batch leaves it unchanged.
+        if metrics.get("first_nonfinite_step") is not None and step != self.epoch_step:
+            with self.blas.limit(limits=1):
+                self._log_state(step)
+        self._session(metrics, step)
+
+    def close(self) -> None:
+        if self.events is not None:
+            self.events.close()
+            self.events = None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        err: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        try:
+            if isinstance(err, Exception) and not self.finished:
+                self._session({"outcome": "error"}, self.step)  # the cell still shows in HParams
+        finally:
+            self.close()
+
+    @classmethod
+    def log_phase_map(cls, png: Path) -> None:
+        """The PNG as image `sweep/phase_map` in an event file of its folder (replacing older)."""
+        if not png.is_file():
+            return
+        from matplotlib.image import imread  # only the sweep's parent process needs it
+
+        pixels = np.round(imread(png) * 255).astype(np.uint8)  # (H, W, 3 or 4)
+        remove_old_events(png.parent)
+        events = EventFile(png.parent)
+        try:
+            events.add(image("sweep/phase_map", pixels, dataformats="HWC"), 0)
+        finally:
+            events.close()
+
+    def _log_state(self, step: int) -> None:
+        state = probe(self.run.model, self.run.loss, self.probe_x, self.probe_y, self.run.lr)
+        self._scalar("train/accuracy", state.accuracy, step)
+        for name in state.weights:
+            self._scalar(f"grad_norm/{tag(name)}", state.grad_norms[name], step)
+            self._scalar(f"weight_norm/{tag(name)}", state.weight_norms[name], step)
+            self._scalar(f"update_ratio/{tag(name)}", state.update_ratios[name], step)
+        if self.histograms:
+            for name, values in state.weights.items():
+                self._histogram(f"weights/{tag(name)}", values, step)
+            for name, values in state.preactivations.items():
+                self._histogram(f"preactivations/{name}", values, step)
+
+    def _session(self, metrics: dict[str, Any], step: int) -> None:
+        """Session start/end records written by this run's own writer (tensorboardX#670)."""
+        # No experiment record: TensorBoard then builds the columns from every session it finds,
+        # so all cells of a sweep show; one cell's record would fix the columns to its values.
+        values = hparam_values(self.run.config, str(metrics.get("outcome")))
+        scores = final_metrics(metrics)
+        _, start, end = hparams(values, scores)
+        self.events.add(start, step)
+        self.events.add(end, step)
+        for name, value in scores.items():
+            self._scalar(name, value, step)
+        self.finished = True
+
+    def _scalar(self, name: str, value: float, step: int) -> None:
+        # Built directly: tensorboardX's scalar() also checks and warns about every nan value.
+        self.events.add(Summary(value=[Summary.Value(tag=name, simple_value=float(value))]), step)
+
+    def _histogram(self, name: str, values: Array, step: int) -> None:
+        if histogram_safe(values):  # nan/inf have no bucket (tensorboardX would raise)
+            self.events.add(histogram(name, values, BINS), step)
+
+
+@cache
+def blas_controller() -> ThreadpoolController:
+    """Found once per process (2 ms): sweep workers run many cells."""
+    return ThreadpoolController()
+
+
+def histogram(name: str, values: Array, bins: int) -> Summary:
+    """Uniform buckets over [min, max] of finite `values` (2-4x cheaper than tensorboardX's)."""
+    v = values.reshape(-1).astype(np.float64)  # float64: a float32 range can overflow
+    lo, hi = float(v.min()), float(v.max())
+    width = (hi - lo) / bins  # inf for a range wider than the float64 maximum
+    with np.errstate(all="ignore"):  # sums of huge finite values may overflow to inf
+        if 0 < width < math.inf:
+            index = np.clip((v - lo) / width, 0, bins - 1).astype(np.int64)
+            counts = np.bincount(index, minlength=bins)
+            limits = lo + width * np.arange(1, bins + 1)
+            limits[-1] = hi
+        else:  # all equal (e.g. zero biases), or too wide to split: one bucket
+            counts, limits = np.array([v.size]), np.array([hi])
+        total, squares = float(v.sum()), float(np.einsum("i,i->", v, v))
+    histo = HistogramProto(min=lo, max=hi, num=v.size, sum=total, sum_squares=squares,
+                           bucket_limit=limits.tolist(), bucket=counts.tolist())  # fmt: skip
+    return Summary(value=[Summary.Value(tag=name, histo=histo)])
+
+
+def remove_old_events(folder: Path) -> None:
+    """Drop event files of an earlier attempt in `folder`: a rerun replaces them, as it does
+    metrics.json, instead of mixing two runs in one TensorBoard run."""
+    for path in Path(folder).glob(EVENTS_GLOB):
+        path.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Sweeps: running their cells, and turning a sweep folder into summary.csv and a phase map."""

@@ -1,0 +1,127 @@
+"""Collect a sweep's cell folders: each cell's overrides, and its metrics once it has finished."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from src.errors import DataError
+from src.results import read_metrics
+
+Value = int | float | str | None  # None: the key was not overridden in this cell
+OVERRIDES = Path(".hydra") / "overrides.yaml"
+EXCLUDED = ("sweep",)  # the sweep group only carries the grid, it is not a coordinate
+NOT_THE_NETWORK = ("sweep", "logger")  # groups left out of the phase map's title
+LAYOUT_HINT = "a sweep folder holds one subfolder per cell, each with .hydra/overrides.yaml"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell folder: its override values and its metrics (None while it is pending)."""
+
+    folder: Path
+    overrides: dict[str, Value]
+    metrics: dict[str, Any] | None
+
+    @property
+    def outcome(self) -> str:
+        if self.metrics is None:
+            return "pending"
+        return str(self.metrics.get("outcome", "unknown"))
+
+    def metric(self, key: str) -> Any:
+        return None if self.metrics is None else self.metrics.get(key)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """All cells, the override keys that vary across them (`swept`) and those that don't."""
+
+    folder: Path
+    cells: list[Cell]
+    swept: list[str]
+    fixed: dict[str, Value]
+    choices: dict[str, str]  # the config groups' options, e.g. {'dataset': 'digits', ...}
+
+
+def parse_value(text: str) -> Value:
+    """'16' -> 16, '1e-4' -> 0.0001, 'relu' -> 'relu', as Hydra's override grammar reads them."""
+    # Not yaml.safe_load: YAML 1.1 reads '1e-4' (no dot) as a string, Hydra reads a float.
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def parse_overrides(lines: list[str]) -> dict[str, Value]:
+    """{'optimizer.lr': 0.1, ...} from Hydra's override strings, minus `sweep` and `hydra.*`."""
+    parsed: dict[str, Value] = {}
+    for line in lines:
+        key, sep, value = str(line).partition("=")
+        key = key.lstrip("+")
+        if not sep or key.startswith("~") or key in EXCLUDED or key.split(".")[0] == "hydra":
+            continue
+        parsed[key] = parse_value(value)
+    return parsed
+
+
+def read_cell(folder: Path) -> Cell:
+    """The cell in `folder`. Raises DataError when its overrides.yaml is not a list of strings."""
+    path = folder / OVERRIDES
+    try:
+        lines = yaml.safe_load(path.read_text()) or []
+    except yaml.YAMLError as err:
+        raise DataError(f"{path}: not valid YAML ({one_line(err)})") from err
+    if not isinstance(lines, list):
+        raise DataError(f"{path}: expected a YAML list of overrides like '- optimizer.lr=0.1'")
+    return Cell(folder, parse_overrides(lines), read_metrics(folder))
+
+
+def collect(sweep_dir: Path) -> Sweep:
+    """Every cell under `sweep_dir`, sorted by folder name. Raises DataError if there are none."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise DataError(f"{sweep_dir}: no such folder; {LAYOUT_HINT}")
+    folders = sorted(p for p in sweep_dir.iterdir() if (p / OVERRIDES).is_file())
+    if not folders:
+        single_run = (sweep_dir / OVERRIDES).is_file()
+        hint = " (it is one run's folder; pass its parent)" if single_run else ""
+        raise DataError(f"{sweep_dir}: no cell folders{hint}; {LAYOUT_HINT}")
+    cells = [read_cell(folder) for folder in folders]
+    swept, fixed = split_keys(cells)
+    return Sweep(sweep_dir, cells, swept, fixed, read_choices(folders[0]))
+
+
+def read_choices(folder: Path) -> dict[str, str]:
+    """The group options a cell was composed from (Hydra records them), in defaults order."""
+    try:
+        hydra_cfg = yaml.safe_load((folder / ".hydra" / "hydra.yaml").read_text()) or {}
+        choices = hydra_cfg["hydra"]["runtime"]["choices"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return {}  # an older or hand-made cell: the title just lists fewer facts
+    picked = {g: str(c) for g, c in choices.items() if c is not None and "/" not in g}
+    return dict(reversed([(g, c) for g, c in picked.items() if g not in NOT_THE_NETWORK]))
+
+
+def split_keys(cells: list[Cell]) -> tuple[list[str], dict[str, Value]]:
+    """(keys with several values across cells, {key: value} of the others), in first-seen order."""
+    keys = list(dict.fromkeys(key for cell in cells for key in cell.overrides))
+    swept, fixed = [], {}
+    for key in keys:
+        values = {cell.overrides.get(key) for cell in cells}  # a missing key counts as a value
+        if len(values) > 1:
+            swept.append(key)
+        else:
+            fixed[key] = values.pop()
+    return swept, fixed
+
+
+def one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())

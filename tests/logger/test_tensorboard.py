@@ -1,0 +1,191 @@
+"""Runs trained in-process, their event files read back with TensorBoard's own reader."""
+
+from __future__ import annotations
+
+import math
+import os
+from contextlib import suppress
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra.utils import instantiate
+from matplotlib.figure import Figure
+
+from src.errors import ConfigError
+from src.logger.tensorboard import histogram
+from src.outcome import OUTCOMES
+from src.sweep.callback import log_phase_map
+from src.sweep.cell import run_cell
+from src.train import train, validate
+from tests.conftest import CONF_DIR, compose_config
+from tests.logger.events import read_events
+
+PARAMS = ["1.Dense.W", "1.Dense.b", "3.Dense.W", "3.Dense.b"]  # digits MLP 64-100-10
+EPOCH_SCALARS = ["train/epoch_loss", "train/accuracy", "test/accuracy", "test/loss"]
+KINDS = ["grad_norm", "weight_norm", "update_ratio"]
+FINAL = ["final/test_accuracy", "final/outcome_code", "final/first_nonfinite_step"]
+
+
+def run(folder: Path, *overrides: str) -> dict:
+    return train(compose_config("trainer.epochs=2", *overrides), folder)
+
+
+def event_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("events.out.tfevents.*"))
+
+
+def open_files() -> list[str]:
+    """Paths this process holds open (Linux)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("needs /proc to see open files")
+    paths = []
+    for fd in fds.iterdir():
+        with suppress(OSError):  # closed while listing
+            paths.append(os.readlink(fd))
+    return paths
+
+
+def test_healthy_run_logs_every_step_each_epoch_and_one_session(tmp_path):
+    metrics = run(tmp_path)
+    events = read_events(tmp_path)
+    assert metrics["steps"] == 90  # 1438 digits / 32 -> 45 updates per epoch
+    assert events.steps("train/loss") == list(range(1, 91))
+    per_parameter = [f"{kind}/{p}" for kind in KINDS for p in PARAMS]
+    for tag in EPOCH_SCALARS + per_parameter:
+        assert events.steps(tag) == [45, 90], tag
+    assert events.last("test/accuracy") == pytest.approx(metrics["test_accuracy"])
+    ratio = 0.1 * events.last("grad_norm/1.Dense.W") / events.last("weight_norm/1.Dense.W")
+    assert events.last("update_ratio/1.Dense.W") == pytest.approx(ratio, rel=1e-5)
+    expected = {f"weights/{p}" for p in PARAMS} | {"preactivations/2.ReLU"}
+    assert set(events.histograms) == expected
+    assert all([step for step, _ in events.histograms[tag]] == [45, 90] for tag in expected)
+    [session] = events.sessions
+    assert session["outcome"] == metrics["outcome"] and session["optimizer.lr"] == 0.1
+    assert session["activation"] == "ReLU" and session["model.hidden"] == "[100]"
+    assert all(events.steps(tag) == [90] for tag in FINAL)
+    assert events.last("final/test_accuracy") == pytest.approx(metrics["test_accuracy"])
+    assert events.last("final/outcome_code") == OUTCOMES.index(metrics["outcome"])
+    assert events.last("final/first_nonfinite_step") == -1
+    assert not [p for p in open_files() if str(tmp_path) in p]
+
+
+def test_log_every_thins_train_loss_only(tmp_path):
+    run(tmp_path, "logger.log_every=10", "logger.histograms=false")
+    events = read_events(tmp_path)
+    assert events.steps("train/loss") == list(range(10, 91, 10))
+    assert events.steps("test/accuracy") == [45, 90]
+    assert events.histograms == {}
+
+
+def test_logger_none_writes_nothing_and_trains_identically(tmp_path):
+    logged = run(tmp_path / "tb")
+    silent = run(tmp_path / "none", "logger=none")
+    assert event_files(tmp_path / "tb") and not event_files(tmp_path / "none")
+    for metrics in (logged, silent):
+        metrics.pop("wall_seconds")
+        for key in [k for k in metrics if k.startswith("logger.")]:
+            metrics.pop(key)
+    assert logged == silent  # the probe's forward/backward passes change nothing
+
+
+def test_diverged_run_logs_the_state_it_blew_up_in_and_never_crashes(tmp_path):
+    metrics = run(tmp_path, "loss=mse", "optimizer.lr=50", "trainer.batch_size=1")
+    assert metrics["outcome"] == "diverged"
+    step = metrics["first_nonfinite_step"]
+    events = read_events(tmp_path)
+    assert events.steps("train/loss") == list(range(1, step + 1))
+    assert not {"train/epoch_loss", "test/accuracy", "test/loss"} & events.scalars.keys()
+    assert all(events.steps(f"weight_norm/{p}") == [step] for p in PARAMS)
+    # No epoch finished, so no per-epoch histograms; the final state's only where finite.
+    for tag, records in events.histograms.items():
+        assert [s for s, _ in records] == [step], tag
+        assert all(np.isfinite(h).all() for _, h in records), tag
+    assert events.sessions[0]["outcome"] == "diverged"
+    assert events.last("final/first_nonfinite_step") == step
+    assert events.last("final/test_accuracy") == -1
+
+
+def test_nonfinite_weights_get_norms_but_no_histogram(tmp_path):
+    metrics = run(tmp_path, "loss=mse", "optimizer.lr=3e38", "trainer.epochs=1")
+    assert metrics["outcome"] == "diverged"
+    events = read_events(tmp_path)
+    assert all(f"weight_norm/{p}" in events.scalars for p in PARAMS)
+    missing = [p for p in PARAMS if f"weights/{p}" not in events.histograms]
+    assert missing  # inf weights: tensorboardX would raise; the logger skips them
+    assert all(not math.isfinite(events.last(f"weight_norm/{p}")) for p in missing)
+
+
+def test_error_in_a_cell_is_a_session_and_leaves_no_open_file(tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom after training")
+
+    monkeypatch.setattr("src.train._metrics", boom)
+    metrics = run_cell(compose_config("trainer.epochs=1"), tmp_path, train)
+    assert metrics["outcome"] == "error"
+    events = read_events(tmp_path)
+    assert events.sessions[0]["outcome"] == "error"
+    assert events.last("final/outcome_code") == OUTCOMES.index("error")
+    assert events.steps("test/accuracy") == [45]  # what it logged before failing is kept
+    assert not [p for p in open_files() if str(tmp_path) in p]
+
+
+def test_rerun_into_the_same_folder_replaces_its_events(tmp_path):
+    run(tmp_path, "trainer.epochs=1")
+    run(tmp_path, "trainer.epochs=1")
+    assert len(event_files(tmp_path)) == 1
+    assert len(read_events(tmp_path).sessions) == 1
+
+
+@pytest.mark.parametrize("option", sorted(p.stem for p in (CONF_DIR / "logger").glob("*.yaml")))
+def test_logger_options_compose_and_validate(option):
+    cfg = compose_config(f"logger={option}")
+    validate(cfg)
+    assert callable(instantiate(cfg.logger))
+
+
+def test_bad_log_every_is_a_config_error():
+    with pytest.raises(ConfigError, match=r"logger.log_every=0: expected an integer >= 1"):
+        validate(compose_config("logger.log_every=0"))
+
+
+def write_png(path: Path) -> tuple[int, int]:
+    fig = Figure(figsize=(2, 1), dpi=50)
+    fig.add_subplot().plot([0, 1])
+    fig.savefig(path)
+    return 100, 50
+
+
+@pytest.mark.parametrize(("option", "shown"), [("tensorboard", True), ("none", False)])
+def test_phase_map_becomes_an_image_only_when_logging(tmp_path, option, shown):
+    width, height = write_png(tmp_path / "phase_map.png")
+    log_phase_map(compose_config(f"logger={option}"), tmp_path / "phase_map.png")
+    if shown:
+        assert read_events(tmp_path).images == {"sweep/phase_map": [(0, width, height)]}
+    else:
+        assert not event_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.zeros(10, dtype=np.float32),  # all equal: one bucket
+        np.array([-3e38, 0, 3e38], dtype=np.float32),  # a range that overflows float32
+        np.array([-1.7e308, 1.7e308]),  # a range that overflows float64
+        np.array([1.7e308, 1.7e308, 1.0]),  # a sum that overflows float64
+    ],
+)
+def test_histogram_of_extreme_finite_values_counts_each_once(values):
+    histo = histogram("h", values, 30).value[0].histo
+    assert sum(histo.bucket) == histo.num == values.size
+    assert histo.min == values.min() and histo.max == values.max()
+    assert list(histo.bucket_limit) == sorted(histo.bucket_limit)
+
+
+def test_histogram_buckets_match_numpy():
+    values = np.random.default_rng(0).normal(size=(64, 100)).astype(np.float32)
+    histo = histogram("h", values, 30).value[0].histo
+    expected, edges = np.histogram(values.astype(np.float64), bins=30)
+    assert np.abs(np.array(histo.bucket) - expected).sum() <= 2  # rounding at bucket edges
+    np.testing.assert_allclose(histo.bucket_limit, edges[1:])
