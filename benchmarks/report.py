@@ -110,7 +110,8 @@ def markdown(rows: list[dict], machine: dict, args) -> str:
     lines = [
         "# Trainer speed: samples/s, float32, one training epoch",
         "",
-        f"- Command: `{command.strip()}` ({args.repeats} interleaved repeats per cell)",
+        f"- Command: `{command.strip()}` ({args.repeats} interleaved repeats per cell, "
+        f"{args.clock} clock)",
         f"- Measured {machine['date']} on {machine['cpu']}; {machine['software']}",
         f"- BLAS: {machine['blas']}; sgemm peak (2048^3 float32 matmul): {peaks}",
         f"- Load average before / after: {machine['load_before']} / {machine.get('load_after')}",

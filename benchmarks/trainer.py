@@ -38,6 +38,9 @@ if torch is not None:
 
 INIT_SEED, SHUFFLE_SEED = 0, 1
 RESULTS = Path(__file__).resolve().parent / "results" / "trainer.md"
+# cpu: this process's CPU time, which other processes on a busy machine do not inflate; it sums
+# over threads, so with more than one it measures work per CPU-second, not speed.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,11 +53,11 @@ def main(argv: list[str] | None = None) -> None:
         with threadpool_limits(threads):
             if torch is not None:
                 torch.set_num_threads(threads)
-            peak = sgemm_peak()
+            peak = sgemm_peak(CLOCKS[args.clock])
             for name in args.nets:
                 rows += bench_net(NETS[name], threads, args)
             # The best of both ends: another process may have shared the core at one of them.
-            machine[f"peak{threads}"] = max(peak, sgemm_peak())
+            machine[f"peak{threads}"] = max(peak, sgemm_peak(CLOCKS[args.clock]))
     machine["load_after"] = report.load()
     text = report.markdown(rows, machine, args)
     print(text)
@@ -78,6 +81,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="3 repeats and a quarter of the samples per timing"
     )
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall time, or this process's CPU time (steadier on a busy machine)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown results file")
     args = parser.parse_args(argv)  # fmt: skip
     unknown = set(args.nets) - set(NETS)
@@ -89,16 +98,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def sgemm_peak(n: int = 2048, repeats: int = 5) -> float:
+def sgemm_peak(clock, n: int = 2048, repeats: int = 5) -> float:
     """GFLOP/s of the best of `repeats` float32 (n, n) @ (n, n) products, at the current limits."""
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, n, n), dtype=np.float32)
     out = np.empty_like(a)
     best = np.inf
     for _ in range(repeats + 1):  # the first warms up the threads
-        start = time.perf_counter()
+        start = clock()
         np.matmul(a, b, out=out)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return 2 * n**3 / best / 1e9
 
 
@@ -114,7 +123,7 @@ def bench_net(net: Net, threads: int, args: argparse.Namespace) -> list[dict]:
         n, epochs = net.plan(batch, len(y), args.scale)
         impls = make_impls(net, cfg, data, batch, epochs)
         warmup = (x[: 2 * batch], y[: 2 * batch])
-        times, losses = interleave(impls, (x[:n], y[:n]), warmup, args.repeats)
+        times, losses = interleave(impls, (x[:n], y[:n]), warmup, args.repeats, CLOCKS[args.clock])
         row = report.summarize(times, losses, n * epochs, flops)
         row.update(net=net.name, title=net.title, threads=threads, batch=batch, samples=n * epochs)
         print(report.progress(row), flush=True)
@@ -123,59 +132,55 @@ def bench_net(net: Net, threads: int, args: argparse.Namespace) -> list[dict]:
 
 
 def make_impls(net: Net, cfg, data, batch: int, epochs: int) -> dict:
-    """name -> run(x, y) returning (seconds, mean loss); each run starts from fresh weights."""
+    """name -> setup(x, y) -> train() -> mean loss; setup (fresh weights) is not timed."""
     settings = replace(instantiate(cfg.trainer), epochs=epochs, batch_size=batch)
     lr = float(cfg.optimizer.lr)
     fresh = lambda: build(cfg, data, np.dtype(np.float32), np.random.default_rng(INIT_SEED))  # noqa: E731
+    initial = lambda: [p.copy() for p, _ in fresh()[0].parameters()]  # noqa: E731
 
     def trainer(xs, ys):
         model, loss, optimizer = fresh()
-        rng = np.random.default_rng(SHUFFLE_SEED)
-        start = time.perf_counter()
-        history = fit(model, loss, optimizer, (xs, ys, xs[:16], ys[:16]), settings, rng)
-        seconds = time.perf_counter() - start
-        return seconds, float(np.mean(history.epoch_losses))
+        arrays, rng = (xs, ys, xs[:16], ys[:16]), np.random.default_rng(SHUFFLE_SEED)
+        return lambda: float(
+            np.mean(fit(model, loss, optimizer, arrays, settings, rng).epoch_losses)
+        )
 
     loop = reference_numpy.cnn_epochs if net.name == "cnn" else reference_numpy.mlp_epochs
 
     def numpy_loop(xs, ys):
-        params = [p.copy() for p, _ in fresh()[0].parameters()]
-        rng = np.random.default_rng(SHUFFLE_SEED)
-        start = time.perf_counter()
-        value = loop(params, xs, ys, batch, lr, rng, settings.epochs)
-        return time.perf_counter() - start, value
+        params, rng = initial(), np.random.default_rng(SHUFFLE_SEED)
+        return lambda: loop(params, xs, ys, batch, lr, rng, epochs)
 
     impls = {"trainer": trainer, "numpy": numpy_loop}
     if torch is None:
         return impls
 
     def torch_loop(xs, ys):
-        params = [p.copy() for p, _ in fresh()[0].parameters()]
-        model = reference_torch.cnn(params) if net.name == "cnn" else reference_torch.mlp(params)
-        xt, yt = reference_torch.to_tensors(xs, ys)
+        build_torch = reference_torch.cnn if net.name == "cnn" else reference_torch.mlp
+        model, (xt, yt) = build_torch(initial()), reference_torch.to_tensors(xs, ys)
         rng = np.random.default_rng(SHUFFLE_SEED)
-        start = time.perf_counter()
-        value = reference_torch.train_epochs(model, xt, yt, batch, lr, rng, settings.epochs)
-        return time.perf_counter() - start, value
+        return lambda: reference_torch.train_epochs(model, xt, yt, batch, lr, rng, epochs)
 
     impls["torch"] = torch_loop
     return impls
 
 
-def interleave(impls: dict, data: tuple, warmup: tuple, repeats: int) -> tuple[dict, dict]:
+def interleave(impls: dict, data: tuple, warmup: tuple, repeats: int, clock) -> tuple[dict, dict]:
     """Seconds per repeat and the first repeat's mean loss, per implementation.
 
     Repeat r runs the implementations in an order rotated by r, so none always goes first.
     """
-    for run in impls.values():
-        run(*warmup)
+    for setup in impls.values():
+        setup(*warmup)()
     names = list(impls)
     times: dict[str, list[float]] = {name: [] for name in names}
     losses: dict[str, float] = {}
     for r in range(repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            seconds, value = impls[name](*data)
-            times[name].append(seconds)
+            train = impls[name](*data)
+            start = clock()
+            value = train()
+            times[name].append(clock() - start)
             losses.setdefault(name, value)
     return times, losses
 

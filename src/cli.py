@@ -47,6 +47,9 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
     except OSError as err:  # e.g. Hydra cannot create the run folder
         print(f"error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
         sys.exit(2)
+    except KeyboardInterrupt:  # a sweep's callback still summarizes what finished, at exit
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
 
 
 def one_line(err: BaseException) -> str:

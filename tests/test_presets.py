@@ -77,7 +77,7 @@ def test_autoencoder_838_learns_all_eight_patterns(tmp_path):
     ],
 )
 def test_fashion_mnist_twin_runs(preset, extra, tmp_path):
-    proc = train(tmp_path, f"experiment={preset}", "dataset=fashion_mnist", "dataset.limit_test=2000",
-                 *extra)  # fmt: skip
+    twin = [f"experiment={preset}", "dataset=fashion_mnist", "dataset.limit_test=2000"]
+    proc = train(tmp_path, *twin, *extra)
     assert proc.returncode == 0, proc.stderr
     assert last_line(proc).startswith("outcome=")

@@ -11,7 +11,7 @@ import numpy as np
 from src.diagnosis.facts import Facts
 from src.diagnosis.signals import Snapshot
 
-RELU_LIKE = ("ReLU", "LeakyReLU")
+SCALE_KEEPING = ("ReLU", "LeakyReLU", "Tanh")  # pass a small signal on at its own scale
 
 
 @dataclass
@@ -69,9 +69,10 @@ class Evidence:
     @property
     def growth(self) -> float:
         """Geometric mean factor of the pre-activation RMS from one hidden layer to the next
-        at init (ReLU nets only: bounded sigmoid/tanh outputs reset the scale); nan if < 2."""
+        at init, for ReLU and tanh nets (tanh is ~linear near 0; a sigmoid's 0.5 offset
+        resets the scale every layer); nan below 2 hidden layers."""
         values = list(self.init.preact_rms.values())
-        hidden = [v for k, v in self.init.preact_rms.items() if k.endswith(RELU_LIKE)]
+        hidden = [v for k, v in self.init.preact_rms.items() if k.endswith(SCALE_KEEPING)]
         if len(hidden) < 2 or len(hidden) != len(values) or min(hidden) <= 0:
             return math.nan
         return float((hidden[-1] / hidden[0]) ** (1 / (len(hidden) - 1)))

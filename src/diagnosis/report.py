@@ -23,11 +23,11 @@ def merge_overrides(original: list[str], suggestion: str) -> list[str]:
     a group switch (`init=xavier_normal`) also drops the old option's keys (`init.std=1`), and
     `~key` drops the run's own `key=...` instead of deleting a key it no longer has."""
     merged = list(original)
+    own = {_key(o) for o in original}
     for token in shlex.split(suggestion):
         if token.startswith("~"):
             key = token[1:]
-            kept = [o for o in merged if _key(o) != key]
-            merged = kept if len(kept) < len(merged) else [*merged, token]
+            merged = [o for o in merged if _key(o) != key] if key in own else [*merged, token]
             continue
         key = _key(token)
         is_group = "." not in key
@@ -63,7 +63,7 @@ def full_report(metrics: dict[str, Any], overrides: list[str] | None) -> str:
 def _outcome(m: dict[str, Any]) -> str:
     keys = ("outcome", "test_accuracy", "chance", "predicted_class_share", "steps",
             "first_nonfinite_step")  # fmt: skip
-    return " ".join(f"{k}={_num(m.get(k))}" for k in keys)
+    return " ".join(f"{k}={_num(m.get(k)) if m.get(k) is not None else None}" for k in keys)
 
 
 def _finding(rank: int, f: dict[str, Any], overrides: list[str] | None) -> list[str]:
@@ -106,7 +106,7 @@ def measurements(s: dict[str, Any]) -> list[str]:
         f"  inputs: max |x| = {_num(x['max_abs'])}, integer pixels: {x['integer_valued']}",
         f"  step ratio at the run's batch size: {n['step_ratio']} (noise x{n['noise_factor']});"
         f" movement (steps x ratio): {n['movement']}; loss trajectory: {s['trajectory']}",
-        f"  constant-output loss: {n['baseline_loss']}; ReLU pre-activation growth per layer:"
+        f"  constant-output loss: {n['baseline_loss']}; pre-activation growth per ReLU/tanh layer:"
         f" {_num(s['growth'])}",
     ]
     if s.get("nonfinite_layer") or s.get("nonfinite_params"):

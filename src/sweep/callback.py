@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,11 @@ class SweepSummary(Callback):
         print(f"sweep of {total} cells into {sweep_dir}")
         self.progress = SweepProgress(sweep_dir, total)
         self.progress.start()
+        # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
+        atexit.register(self.on_multirun_end, config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        atexit.unregister(self.on_multirun_end)
         if self.progress is not None:
             self.progress.stop()
         sweep_dir = Path(config.hydra.sweep.dir)

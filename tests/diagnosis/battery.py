@@ -62,7 +62,7 @@ BROKEN = (
          *FASHION, "init=uniform", "init.low=0", "init.high=0.1"),
     case("saturated_activation", "wide_sigmoid_mse on digits (output sigmoids)",
          "experiment=wide_sigmoid_mse", "dataset=digits"),
-    case("saturated_activation", "wide_sigmoid_mse on Fashion (hidden sigmoids)",
+    case("saturated_activation", "wide_sigmoid_mse on Fashion (output and hidden sigmoids)",
          "experiment=wide_sigmoid_mse", *FASHION),
     case("saturated_activation", "sigmoid with N(0, 5^2) weights",
          "activation=sigmoid", "init=normal", "init.std=5"),

@@ -36,9 +36,10 @@ def test_battery_is_big_enough():
     }  # fmt: skip
 
 
-@pytest.mark.skipif(FASHION_DIR.exists(), reason="Fashion-MNIST is installed: its cases ran")
-def test_fashion_cases_are_skipped_without_the_data():
-    pytest.skip("needs apt-get install dataset-fashion-mnist; its cases were left out")
+def test_fashion_mnist_cases_ran(results):
+    if not FASHION_DIR.exists():
+        pytest.skip("needs apt-get install dataset-fashion-mnist; its cases were left out")
+    assert sum(r.case.needs_fashion for r in results) >= 5
 
 
 def test_expected_cause_is_ranked_first_for_90_percent(results):
@@ -58,10 +59,13 @@ def test_healthy_runs_report_no_cause(results):
 
 
 def test_rules_stay_quiet_on_most_healthy_runs_even_ungated(results):
-    # Rules only speak for runs that did not converge; without that gate, the thresholds
-    # alone still keep most healthy runs clean (the docs list the exceptions).
-    quiet = [r for r in results if not r.case.label and not any(rule(r.evidence) for rule in RULES)]
-    assert len(quiet) >= 0.75 * sum(1 for r in results if not r.case.label)
+    # Rules speak only for runs that did not converge. Without that gate the fallbacks
+    # (confidence < 0.5, e.g. too_few_epochs: a converged loss still falls) would fire, but
+    # the measured rules alone keep healthy runs clean (docs/diagnosis.md lists the one).
+    healthy = [r for r in results if not r.case.label]
+    loud = [r for r in healthy if any((f := rule(r.evidence)) and f.confidence >= 0.5
+                                      for rule in RULES)]  # fmt: skip
+    assert len(loud) <= 1, [r.case.what for r in loud]
 
 
 def test_every_finding_is_complete_and_json_plain(results):

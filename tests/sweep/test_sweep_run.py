@@ -52,7 +52,8 @@ def test_grid_with_failing_cells_completes_and_resumes(tmp_path):
     assert (tmp_path / "phase_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     phase_map = (tmp_path / "phase_map.md").read_text()
     assert "| model.kernel \\ optimizer.lr |" in phase_map
-    assert "fixed: digits · cnn · relu · cross_entropy · he_normal · sgd, trainer.epochs=2" in phase_map
+    fixed = "fixed: digits · cnn · relu · cross_entropy · he_normal · sgd, trainer.epochs=2"
+    assert fixed in phase_map
     assert "| model.kernel \\ optimizer.lr |" in proc.stdout
 
     # Resume: remove two finished results; a re-run recomputes exactly those two.
