@@ -13,10 +13,19 @@ import numpy as np
 
 from src.arrays import Array
 from src.checks import Interval
+from src.errors import DataError
 
 Normalize = Literal["none", "unit", "standard"]
 Limit = Annotated[int, Interval(1)] | None
 Accuracy = Annotated[float, Interval(0, 1)]
+
+
+def check_labels(labels: Array, n_classes: int, source: object) -> None:
+    """Raise DataError naming `source` and the first label outside 0..n_classes-1."""
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        i = int(bad.argmax())
+        raise DataError(f"{source}: label {labels[i]} at index {i} is outside 0..{n_classes - 1}")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from src.arrays import Array
-from src.dataset.base import Accuracy, Dataset, Limit, Normalize, prepare
+from src.dataset.base import Accuracy, Dataset, Limit, Normalize, check_labels, prepare
 from src.dataset.idx import find_files
 from src.errors import DataError
 
@@ -129,10 +129,7 @@ def _labels(path: Path, labels: Any, n: int) -> Array:
         raise DataError(f"{path}: b'labels' must be a list of ints, found {_kind(labels)}")
     if len(array) != n:
         raise DataError(f"{path}: {n} images in b'data' but {len(array)} labels in b'labels'")
-    bad = (array < 0) | (array >= N_CLASSES)
-    if bad.any():
-        i = int(bad.argmax())
-        raise DataError(f"{path}: label {array[i]} at index {i} is outside 0..9")
+    check_labels(array, N_CLASSES, path)
     return array.astype(np.int64)
 
 

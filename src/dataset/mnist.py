@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.arrays import Array
-from src.dataset.base import Accuracy, Dataset, Limit, Normalize, prepare
+from src.dataset.base import Accuracy, Dataset, Limit, Normalize, check_labels, prepare
 from src.dataset.idx import find_files, read_idx
 from src.errors import DataError
 
@@ -98,8 +98,5 @@ def _read_split(images_path: Path, labels_path: Path) -> tuple[Array, Array]:
             f"{images_path} holds {len(images)} images but {labels_path} holds "
             f"{len(labels)} labels; both must come from the same split"
         )
-    bad = labels >= N_CLASSES  # uint8: never negative
-    if bad.any():
-        i = int(bad.argmax())
-        raise DataError(f"{labels_path}: label {labels[i]} at index {i} is outside 0..9")
+    check_labels(labels, N_CLASSES, labels_path)
     return images[..., None], labels

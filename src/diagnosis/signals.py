@@ -21,7 +21,7 @@ from src.trainer import Loss
 
 # |z| beyond which the derivative is below 1e-2: sigmoid'(4.6) = 0.0099, tanh'(3.0) = 0.0099.
 SATURATION_KNEE = {"Sigmoid": 4.6, "Tanh": 3.0}
-NOISE_BATCHES = 8  # sub-batches of the run's batch size, for the gradient noise at that size
+NOISE_BATCHES = 4  # sub-batches of the run's batch size, for the gradient noise at that size
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Snapshot:
     accuracy: float
     grad_norms: dict[str, float]  # weight matrices only ('1.Dense:W'), first to last
     update_ratios: dict[str, float]  # lr * step_scale * ||g|| / ||w|| at the probe batch
-    preact_rms: dict[str, float]  # '2.ReLU' -> root mean square of its input
+    preact_rms: dict[str, float]  # hidden '2.ReLU' -> RMS of its input (the output: logit_rms)
     dead_relu: float | None  # share of hidden ReLU units (a Dense unit, a conv filter) never > 0
     saturated: float | None  # share of hidden sigmoid/tanh inputs past the knee
     output_saturated: float | None  # the same for a sigmoid/tanh output layer
@@ -69,7 +69,7 @@ def measure(state: Probe, model: Sequential, epoch: int, facts: Facts) -> Snapsh
         accuracy=state.accuracy,
         grad_norms={name: state.grad_norms[name] for name in weights},
         update_ratios={name: step_ratio(state, name, facts) for name in weights},
-        preact_rms={k: rms(z) for k, z in state.preactivations.items()},
+        preact_rms={k: rms(z) for k, z in hidden.items()},
         dead_relu=dead_share(hidden),
         saturated=saturated_share(hidden),
         output_saturated=saturated_share(outs),

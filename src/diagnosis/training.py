@@ -67,7 +67,7 @@ def batch_too_small_for_lr(e: Evidence) -> Finding | None:
         "batch_too_small_for_lr",
         confidence,
         f"at batch size {f.batch_size} one step moves the weights by {e.step:.2g}x their size "
-        f"(gradient noise x{e.noise:.2g}); averaged over 256 samples only {e.ratio:.2g}: "
+        f"(gradient noise x{e.noise:.2g}); averaged over the probe batch only {e.ratio:.2g}: "
         f"a larger batch tames the same learning rate",
         suggest.batch_size(f, e.noise, e.ratio, min(max(BATCH_TARGET, 1.25 * e.ratio), STEP_HIGH)),
         {
@@ -87,11 +87,9 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
         return None  # the batch, not the rate: batch_too_small_for_lr speaks
     trajectory = e.trajectory()
     step = e.metrics.get("first_nonfinite_step")
-    blew = (
-        f"; non-finite at step {step} in {e.nonfinite_layer or 'a later batch'}"
-        if e.diverged
-        else ""
-    )
+    names = {None: "a batch other than the probe", "loss": "the loss"}
+    where = names.get(e.nonfinite_layer, e.nonfinite_layer)
+    blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
     return Finding(
         "learning_rate_too_high",
         0.8 if trajectory in UNSTABLE else 0.75,

@@ -2,13 +2,14 @@
 
 `train` builds a `Watch` once the model exists, chains its `on_epoch` into `fit`, and asks it
 for the diagnosis at the end. Every measurement is a probe pass on the first `PROBE_SIZE`
-training samples (the batch the TensorBoard logger probes), between training steps.
+training samples, between training steps.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from omegaconf import DictConfig
@@ -23,7 +24,7 @@ from src.model.sequential import Sequential
 from src.probe import probe
 from src.trainer import History, Loss
 
-PROBE_SIZE = 256
+PROBE_SIZE = 128  # the first training samples; 256 cost 9-15% of a default run, 128 half
 MAX_SNAPSHOTS = 40  # longer runs are probed every k-th epoch (and after the last one)
 
 OnEpoch = Callable[[int, History], None]
@@ -39,9 +40,9 @@ class Watch:
         self.every = max(1, math.ceil(facts.epochs / MAX_SNAPSHOTS))
         self.inputs = sig.input_stats(x_train, self.x)
         self.fans = sig.fans(model)
-        # 256-row matmuls would start BLAS threads (training's 32-row ones do not); on a busy
-        # machine those threads make a probe 3x slower, so the watch keeps to one.
-        self.blas = ThreadpoolController()
+        # Probe-sized matmuls can start BLAS threads (training's 32-row ones do not); on a busy
+        # machine those threads made a 256-row probe 3x slower, so the watch keeps to one.
+        self.blas = blas_controller()
         with self.blas.limit(limits=1):
             self.snapshots = [self._snapshot(0)]
             self.logit_rms = sig.logit_rms(model, self.x)
@@ -102,6 +103,12 @@ class Watch:
             "cause": findings[0].cause if findings else None,
             "signals": evidence.summary(),
         }
+
+
+@cache
+def blas_controller() -> ThreadpoolController:
+    """One per process: building it scans the loaded libraries (~1 ms)."""
+    return ThreadpoolController()
 
 
 def _output_width(model: Sequential, x: Array) -> int:

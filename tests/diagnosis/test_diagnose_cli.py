@@ -31,7 +31,7 @@ def test_a_failed_run_prints_its_cause_before_the_unchanged_summary_line(tmp_pat
     *_, cause, last = proc.stdout.strip().splitlines()
     assert last.startswith("outcome=stalled test_accuracy=") and " run_dir=" in last
     assert cause.startswith("cause=dead_relu: 100% of hidden ReLUs never fire on the probe batch")
-    assert cause.endswith("; try optimizer.lr=0.1")
+    assert cause.endswith("; try optimizer.lr=0.02")
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["cause"] == "dead_relu" and metrics["diagnosis"][0]["cause"] == "dead_relu"
 
@@ -39,7 +39,7 @@ def test_a_failed_run_prints_its_cause_before_the_unchanged_summary_line(tmp_pat
     assert report.returncode == 0, report.stderr
     assert report.stdout.startswith("outcome=stalled ")
     assert "1. dead_relu (confidence" in report.stdout
-    rerun = "logger=none trainer.batch_size=1 trainer.epochs=2 optimizer.lr=0.1"
+    rerun = "logger=none trainer.batch_size=1 trainer.epochs=2 optimizer.lr=0.02"
     assert f"rerun: python -m src.train {rerun}" in report.stdout
     assert "dead ReLU share" in report.stdout  # the measurements follow the causes
 

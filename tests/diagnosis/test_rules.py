@@ -125,7 +125,7 @@ def test_divergence_is_always_explained():
     e = evidence("diverged", metrics={"first_nonfinite_step": 3}, nonfinite_layer="loss",
                  epoch_losses=[], init={"update_ratios": {"a:W": 100.0}})  # fmt: skip
     f = training.learning_rate_too_high(e)
-    assert "non-finite at step 3 in loss" in f.summary
+    assert "non-finite at step 3 in the loss" in f.summary
     assert f.suggestion == "optimizer.lr=2e-05"  # step 100 x noise 1.25: 0.1 * 0.05 / 125
 
 

@@ -74,6 +74,7 @@ def test_an_output_sigmoid_is_measured_apart_from_the_hidden_ones(rng):
     model, (x, y) = net(rng, activation=Sigmoid, takes_logits=False, output="sigmoid"), data(rng)
     snap = sig.measure(probe(model, MSE(), x * 100, y, 0.1), model, 0, FACTS)
     assert snap.saturated > 0.5 and snap.output_saturated is not None
+    assert list(snap.preact_rms) == ["1.Sigmoid"]  # hidden layers only
 
 
 def test_noise_factor_is_one_at_full_batch_and_larger_below(rng):
