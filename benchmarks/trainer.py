@@ -46,7 +46,7 @@ CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if torch is None:
-        print("torch is not importable: column C (PyTorch CPU) is skipped (pip install torch)")
+        print("torch is not importable: column C (PyTorch) is skipped; pip install torch==2.13.0")
     machine = report.machine(torch)
     rows: list[dict] = []
     for threads in args.threads:

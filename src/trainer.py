@@ -113,15 +113,21 @@ def predict(model: Sequential, x: Array) -> Array:
 
 
 class FiniteGuard:
-    """Exact, allocation-free test that every parameter is finite.
+    """Exact test that every parameter is finite, reading each parameter once.
 
-    A dot product with zeros is 0 when all entries are finite and nan otherwise (0 * inf = nan),
-    and unlike a sum or norm it cannot overflow on large finite weights.
+    Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
+    and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
+    viewed as a matrix M (rows, cols): zeros_rows . (M @ zeros_cols) reads M once and needs only
+    two short zero vectors, not a weight-sized one.
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.flat = [p.reshape(-1) for p in params]
-        self.zeros = [np.zeros_like(f) for f in self.flat]
+        self.matrices = [p.reshape(-1, p.shape[-1]) for p in params]  # views of the live arrays
+        self.zero_cols = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
+        self.zero_rows = [np.zeros(m.shape[0], m.dtype) for m in self.matrices]
 
     def all_finite(self) -> bool:
-        return all(np.dot(f, z) == 0 for f, z in zip(self.flat, self.zeros))
+        return all(
+            np.dot(zr, m @ zc) == 0
+            for m, zc, zr in zip(self.matrices, self.zero_cols, self.zero_rows)
+        )
