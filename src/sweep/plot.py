@@ -87,8 +87,12 @@ def _annotate(ax: Axes, x: int, y: int, cell: Cell | None) -> None:
         text = f"{cell.metric('test_accuracy'):.2f}"
     else:
         text = cell.outcome
+    cause = cell.metric("cause") if cell is not None else None
+    if cause:  # the diagnosed cause under the number, wrapped at its underscores
+        text += "\n" + str(cause).replace("_", "\n", 1)
     color = "white" if cell is not None and cell.outcome in DARK else "black"
-    ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=7, color=color)
+    ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=6 if cause else 7,
+            color=color)  # fmt: skip
 
 
 def _axis_label(key: str | None, values: list[Value]) -> str:
