@@ -93,3 +93,11 @@ def test_bad_input_is_one_line_nonzero_exit_and_leaves_no_run_dir(tmp_path, over
     assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "run").exists()
+
+
+def test_batch_larger_than_the_training_set_is_full_batch_with_a_warning(tmp_path):
+    proc = train(tmp_path, "trainer.batch_size=100000", "trainer.epochs=2", "logger=none")
+    assert proc.returncode == 0, proc.stderr
+    warning = "trainer.batch_size=100000 exceeds the 1438 training samples; training full-batch"
+    assert warning in proc.stdout + proc.stderr
+    assert metrics(tmp_path)["steps"] == 2  # one update per epoch

@@ -1,0 +1,426 @@
+"""What a sweep costs besides training: per cell, at start and end, for logging and diagnosis.
+
+    python -m benchmarks.sweep              # full run (~7 min on 2 cores)
+    python -m benchmarks.sweep --quick      # 4 cells, 1 round, 3 single-run repeats (~35 s)
+
+Every command is a real `python -m src.train ...` subprocess with its folders in a temp dir.
+Sweeps: the default 35-cell grid (`sweep=bs_lr`) with n_jobs=2 (the peer), n_jobs=1,
+logger=none and logger.log_every=100, interleaved (round r runs them in an order rotated by r);
+ratios are medians of per-round ratios against n_jobs=2 in the same round. Each sweep gets one
+extra override, a log format with a timestamp and a pid, so each cell's last log line says when
+its job returned and in which worker process it ran. Per-cell overhead, within one worker's
+sequence of cells: previous cell's last log line -> this cell's last log line, minus this cell's
+`wall_seconds` (train() incl. data loading, excl. the end-of-run reports). Each worker's first
+cell is left out: its gap is start-up. Single runs, diagnosis and divergence: `--singles` each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+
+from benchmarks import diagnosis, report
+from src.results import METRICS
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "sweep.md"
+STAMPED = 'hydra.job_logging.formatters.simple.format="%(created).6f %(process)d %(message)s"'
+LINE = re.compile(r"^(\d+\.\d+) (\d+) ", re.MULTILINE)
+QUICK_GRID = ["trainer.batch_size=16,256", "optimizer.lr=0.01,1"]
+PEER = "n_jobs=2"
+SWEEPS = {
+    PEER: ["hydra.launcher.n_jobs=2"],
+    "n_jobs=1": ["hydra.launcher.n_jobs=1"],
+    "logger=none": ["hydra.launcher.n_jobs=2", "logger=none"],
+    "logger.log_every=100": ["hydra.launcher.n_jobs=2", "logger.log_every=100"],
+}
+SINGLES = {
+    "tensorboard (default)": [],
+    "logger=none": ["logger=none"],
+    "logger.log_every=100": ["logger.log_every=100"],
+}
+MSE_BS1 = ["loss=mse", "trainer.batch_size=1"]
+DIVERGE = {"optimizer.lr=50": [*MSE_BS1, "optimizer.lr=50"],
+           "optimizer.lr=0.01": [*MSE_BS1, "optimizer.lr=0.01"]}  # fmt: skip
+OVERHEAD_TARGET, SWEEP_TARGET, EXTRA_TARGET = 0.3, 30.0, 0.10  # s per cell, s, share
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    facts = machine()
+    with tempfile.TemporaryDirectory(prefix="trainmap-bench-") as tmp:
+        work = Path(tmp)
+        run_single([], work / "warm")  # untimed: .pyc files, page cache, font cache
+        run_sweep(SWEEPS[PEER] + QUICK_GRID, work / "warm-sweep")
+        results = {
+            "composition": compose_seconds(),
+            "sweeps": bench_sweeps(args, work / "sweeps"),
+            "singles": commands(SINGLES, args.singles, work / "single"),
+            "diagnosis": bench_diagnosis(args.singles, work / "diagnosis"),
+            "diverge": commands(DIVERGE, args.singles, work / "diverge"),
+        }
+    facts["load_after"] = report.load()
+    text = markdown(results, facts, args)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(f"written to {args.out}")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of the four sweeps")
+    parser.add_argument("--singles", type=int, default=9, help="repeats of each single run")
+    parser.add_argument("--quick", action="store_true", help="4 cells, 1 round, 3 single repeats")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown results file")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.repeats, args.singles = min(args.repeats, 1), min(args.singles, 3)
+    args.grid = QUICK_GRID if args.quick else []
+    args.argv = sys.argv[1:] if argv is None else argv
+    return args
+
+
+def machine() -> dict[str, str]:
+    """CPU, versions, source tree and load: what the numbers were measured on."""
+    facts = report.machine(None)
+    names = ["numpy", "hydra-core", "hydra-joblib-launcher", "joblib", "tensorboardX", "matplotlib"]
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in names)
+    facts["software"] = f"Python {sys.version.split()[0]}, {versions}"
+    facts["nproc"] = str(len(os.sched_getaffinity(0)))
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    status = [*git, "status", "--porcelain", "--", "src", "conf", "sweeps"]
+    dirty = subprocess.run(status, capture_output=True, text=True).stdout.strip()
+    facts["tree"] = head.stdout.strip() + (" + uncommitted changes in src/conf" if dirty else "")
+    return facts
+
+
+def interleave(variants: dict[str, Callable[[int], Any]], repeats: int) -> dict[str, list]:
+    """Each variant's results; repeat r runs them in an order rotated by r (none always first)."""
+    names = list(variants)
+    out: dict[str, list] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            out[name].append(variants[name](r))
+    return out
+
+
+def run_single(overrides: list[str], run_dir: Path) -> dict[str, Any]:
+    """`python -m src.train <overrides>`: the command's seconds plus its metrics.json."""
+    command = [sys.executable, "-m", "src.train", *overrides, f"hydra.run.dir={run_dir}"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, **json.loads((run_dir / METRICS).read_text())}
+
+
+def slug(name: str) -> str:
+    """A folder name Hydra's override grammar accepts in `hydra.run.dir=...`."""
+    return re.sub(r"\W+", "_", name).strip("_")
+
+
+def commands(table: dict[str, list[str]], repeats: int, work: Path) -> dict[str, list[dict]]:
+    """The commands of `table`, interleaved, each repeat in its own run folder."""
+    run = lambda overrides, name, r: run_single(overrides, work / f"{slug(name)}-{r}")  # noqa: E731
+    return interleave({name: partial(run, o, name) for name, o in table.items()}, repeats)
+
+
+@dataclass
+class Cell:
+    batch: int
+    started: float  # .hydra/config.yaml written: Hydra has set the job up in its worker
+    ended: float  # the cell's last log line: its task function returns
+    train: float  # wall_seconds
+    pid: int
+    between: float = math.nan  # this worker's previous cell ended -> this cell started
+
+    @property
+    def inside(self) -> float:
+        """The cell's own job outside train()'s clock."""
+        return self.ended - self.started - self.train
+
+
+def read_cell(folder: Path) -> Cell:
+    metrics = json.loads((folder / METRICS).read_text())
+    ended, pid = LINE.findall((folder / "train.log").read_text())[-1]
+    started = (folder / ".hydra" / "config.yaml").stat().st_mtime
+    batch = int(metrics["trainer.batch_size"])
+    return Cell(batch, started, float(ended), metrics["wall_seconds"], int(pid))
+
+
+def run_sweep(overrides: list[str], sweep_dir: Path) -> dict[str, Any]:
+    """`python -m src.train sweep=bs_lr <overrides>`: its wall time and where the time went."""
+    command = [sys.executable, "-m", "src.train", "sweep=bs_lr", *overrides,
+               f"hydra.sweep.dir={sweep_dir}", STAMPED]  # fmt: skip
+    launched, start = time.time(), time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = process.communicate()
+    wall, exited = time.perf_counter() - start, time.time()
+    if process.returncode:
+        raise RuntimeError(f"{shlex.join(command)} failed:\n{err.decode()[-2000:]}")
+    cells = sorted(map(read_cell, (p.parent for p in sweep_dir.glob(f"*/{METRICS}"))),
+                   key=lambda c: c.started)  # fmt: skip
+    last: dict[int, Cell] = {}
+    for cell in cells:
+        if cell.pid in last:
+            cell.between = cell.started - last[cell.pid].ended
+        last[cell.pid] = cell
+    later = [c for c in cells if not math.isnan(c.between)]
+    firsts = [c.inside for c in cells if math.isnan(c.between)]
+    stamp = lambda name: (sweep_dir / name).stat().st_mtime  # noqa: E731
+    return {
+        "wall": wall,
+        "cells": cells,
+        "later": later,
+        "workers": "the parent" if process.pid in last else f"{len(last)} workers",
+        "overhead": statistics.fmean(c.between + c.inside for c in later),
+        "between": statistics.fmean(c.between for c in later),
+        "inside": statistics.fmean(c.inside for c in later),
+        "share": sum(c.between + c.inside for c in later) / sum(c.train for c in later),
+        "train": sum(c.train for c in cells),
+        "compose": stamp("multirun.yaml") - launched,
+        "launch": cells[0].started - stamp("multirun.yaml"),
+        "first": statistics.median(firsts) - statistics.median(c.inside for c in later),
+        "collect": stamp("summary.csv") - max(c.ended for c in cells),
+        "png": stamp("phase_map.png") - stamp("summary.csv"),
+        "exit": exited - stamp("phase_map.png"),
+    }
+
+
+def compose_seconds(repeats: int = 15) -> list[float]:
+    """One Hydra composition of a cell's config, as the sweeper and each job do it."""
+    overrides = ["sweep=bs_lr", "optimizer.lr=0.1", "trainer.batch_size=16"]
+    with initialize_config_dir(config_dir=str(diagnosis.CONF), version_base="1.3"):
+        compose(config_name="config", overrides=overrides)  # warm-up
+        seconds = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            compose(config_name="config", overrides=overrides, return_hydra_config=True)
+            seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def bench_sweeps(args: argparse.Namespace, work: Path) -> dict[str, list[dict]]:
+    def run(name: str, r: int) -> dict:
+        result = run_sweep(SWEEPS[name] + args.grid, work / f"{slug(name)}-{r}")
+        print(f"{name:21} round {r + 1}/{args.repeats}: {result['wall']:5.1f} s, overhead "
+              f"{result['overhead']:.3f} s/cell, load {report.load()}", flush=True)  # fmt: skip
+        return result
+
+    return interleave({name: partial(run, name) for name in SWEEPS}, args.repeats)
+
+
+def bench_diagnosis(repeats: int, work: Path) -> dict[str, Any]:
+    """benchmarks/diagnosis.py's A/B (Watch vs a no-op), in this process and as commands."""
+    with initialize_config_dir(config_dir=str(diagnosis.CONF), version_base="1.3"):
+        cfg = compose(config_name="config")
+    watched, unwatched = diagnosis.ClockedWatch, diagnosis.NoWatch
+    diagnosis.timed(cfg, watched), diagnosis.timed(cfg, unwatched)  # imports, data cache
+    shares: list[float] = []
+
+    def clocked(r: int) -> float:
+        watched.spent = 0.0
+        seconds = diagnosis.timed(cfg, watched)
+        shares.append(watched.spent / seconds)
+        return seconds
+
+    inproc = {"with": clocked, "without": lambda r: diagnosis.timed(cfg, unwatched)}
+    cli = lambda watch, r: diagnosis.cli_seconds(watch, [], work / f"{watch}{r}")  # noqa: E731
+    return {
+        "inproc": interleave(inproc, repeats),
+        "cli": interleave({"with": partial(cli, True), "without": partial(cli, False)}, repeats),
+        "shares": shares,
+    }
+
+
+def spread(values: list[float], fmt: str = ".2f") -> str:
+    """Median (min–max)."""
+    med = statistics.median(values)
+    if len(values) == 1:
+        return format(med, fmt)
+    return f"{med:{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
+
+
+def ratios(a: list[float], b: list[float]) -> list[float]:
+    return [x / y for x, y in zip(a, b)]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def markdown(results: dict, facts: dict, args: argparse.Namespace) -> str:
+    """The results file: how it was measured, the targets, one table per question."""
+    cells = len(results["sweeps"][PEER][0]["cells"])
+    command = "python -m benchmarks.sweep " + shlex.join(args.argv)
+    grid = " ".join(args.grid) or "sweep=bs_lr, the default grid"
+    lines = [
+        "# Sweep cost: per-cell overhead, n_jobs, logging, diagnosis, divergence",
+        "",
+        f"- Command: `{command.strip()}`: {args.repeats} interleaved round(s) of the four "
+        f"sweeps, {args.singles} interleaved repeats of each single run",
+        f"- Measured {facts['date']} on {facts['cpu']} (nproc {facts['nproc']}); "
+        f"{facts['software']}; source tree {facts['tree']}",
+        f"- Load average (1/5/15 min) before / after: {facts['load_before']} / "
+        f"{facts['load_after']}. The machine is shared: trust ratios (same round) over seconds.",
+        f"- Sweep grid: {cells} cells ({grid}). Values: median (min–max) over rounds or repeats.",
+        "",
+        *targets(results, cells),
+        *sweep_table(results["sweeps"], results["composition"]),
+        *by_batch(results["sweeps"][PEER]),
+        *single_tables(results),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def targets(results: dict, cells: int) -> list[str]:
+    sweeps, single, diag = results["sweeps"], results["singles"], results["diagnosis"]
+    peer = sweeps[PEER]
+    overhead = statistics.median(r["overhead"] for r in peer)
+    wall = statistics.median(r["wall"] for r in peer)
+    pair = lambda a, b, key: ratios([r[key] for r in a], [r[key] for r in b])  # noqa: E731
+    logged, bare = single["tensorboard (default)"], single["logger=none"]
+    diverged, healthy = (
+        results["diverge"]["optimizer.lr=50"],
+        results["diverge"]["optimizer.lr=0.01"],
+    )
+    stopped = all(m["steps"] == m["first_nonfinite_step"] for m in diverged)
+    full = f"{diverged[0]['steps']} of {healthy[0]['steps']} steps"
+    extra = lambda xs: verdict(statistics.median(xs) <= 1 + EXTRA_TARGET)  # noqa: E731
+    rows = [
+        (f"per-cell overhead ≤ {OVERHEAD_TARGET} s ({PEER})", f"{overhead:.3f} s",
+         verdict(overhead <= OVERHEAD_TARGET)),
+        (f"default sweep ≤ {SWEEP_TARGET:.0f} s on 2 cores ({PEER})", f"{wall:.1f} s",
+         verdict(wall <= SWEEP_TARGET) if cells == 35 else "n/a: not the 35-cell grid"),
+        *[(f"{what} ≤ +10%: {where}", spread(r, ".3f"), extra(r)) for what, where, r in [
+            ("logging", "default run, whole command", pair(logged, bare, "seconds")),
+            ("logging", "default run, train()", pair(logged, bare, "wall_seconds")),
+            ("logging", f"the sweep ({PEER})", pair(peer, sweeps["logger=none"], "wall")),
+            ("diagnosis", "default run, whole command", ratios(*diag["cli"].values())),
+            ("diagnosis", "default run, train()", ratios(*diag["inproc"].values())),
+        ]],
+        ("a diverged run stops at its first non-finite step", full, verdict(stopped)),
+    ]  # fmt: skip
+    return ["## Targets", "", "| target | measured (ratios: with / without) | verdict |",
+            "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows), ""]  # fmt: skip
+
+
+SWEEP_NOTES = """\
+## Sweeps
+
+Overhead per cell: mean over a sweep's cells except each worker's first, then median over rounds.
+`between`: the worker's previous cell returned → Hydra wrote this cell's `.hydra/config.yaml`
+(result back to the parent, dispatch, Hydra re-composing the cell's config). `in cell`: the cell's
+job outside train()'s `wall_seconds` (saving `.hydra/`, logging set-up, validation; diagnosis
+report, HParams, closing the event writer, metrics.json). Start-up: launch → `multirun.yaml`
+(interpreter, imports, Hydra compose) + → first cell's start (Hydra's sweeper first composes
+every cell's config in the parent to validate the batch, then the launcher starts loky workers);
+`first`: how much more a worker's first cell costs than later ones. End: last cell returned →
+`summary.csv` + → `phase_map.png` + → process exit (TensorBoard image, shutdown).
+One Hydra composition of a cell's config, timed in this process: {compose} s.
+
+| sweep | cells run in | wall s | ratio vs n_jobs=2 | Σ train() s | overhead s/cell | between \
+| in cell | overhead / train() | start-up s | first | end s |
+|---|---|---|---|---|---|---|---|---|---|---|---|"""
+
+
+def sweep_table(sweeps: dict[str, list[dict]], composition: list[float]) -> list[str]:
+    notes = SWEEP_NOTES.replace("{compose}", spread(composition, ".3f"))
+    lines = notes.replace("\\\n", "").splitlines()
+    peer = [r["wall"] for r in sweeps[PEER]]
+    for name, runs in sweeps.items():
+        get = partial(lambda rs, key: [r[key] for r in rs], runs)
+        parts = lambda keys: " + ".join(f"{statistics.median(get(k)):.2f}" for k in keys)  # noqa: E731, B023
+        start = [r["compose"] + r["launch"] for r in runs]
+        end = [r["collect"] + r["png"] + r["exit"] for r in runs]
+        lines.append(
+            f"| {name} | {runs[0]['workers']} | {spread(get('wall'), '.1f')} "
+            f"| {spread(ratios(get('wall'), peer))} | {spread(get('train'), '.1f')} "
+            f"| {spread(get('overhead'), '.3f')} | {spread(get('between'), '.3f')} "
+            f"| {spread(get('inside'), '.3f')} | {spread(get('share'), '.0%')} "
+            f"| {spread(start)} ({parts(['compose', 'launch'])}) | {spread(get('first'))} "
+            f"| {spread(end)} ({parts(['collect', 'png', 'exit'])}) |"
+        )
+    return [*lines, ""]
+
+
+def by_batch(runs: list[dict]) -> list[str]:
+    """Overhead against training time per batch size, all rounds' cells pooled."""
+    lines = [f"Per batch size, {PEER}, cells of all rounds pooled (each worker's first left out),",
+             "medians per cell:", "",
+             "| batch | cells | train() s | overhead s | between | in cell | overhead / train() |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for batch in sorted({c.batch for r in runs for c in r["later"]}):
+        group = [c for r in runs for c in r["later"] if c.batch == batch]
+        train = statistics.median(c.train for c in group)
+        overhead = statistics.median(c.between + c.inside for c in group)
+        lines.append(
+            f"| {batch} | {len(group)} | {train:.3f} | {overhead:.3f} "
+            f"| {statistics.median(c.between for c in group):.3f} "
+            f"| {statistics.median(c.inside for c in group):.3f} | {overhead / train:.0%} |"
+        )
+    return [*lines, ""]
+
+
+def single_tables(results: dict) -> list[str]:
+    single, diag, diverge = results["singles"], results["diagnosis"], results["diverge"]
+    bare = single["logger=none"]
+    lines = [
+        "## The default run (`python -m src.train`): logging and diagnosis", "",
+        "Whole command (interpreter and Hydra included) and train()'s `wall_seconds`, from the",
+        "same runs; ratios per repeat against `logger=none` in the same repeat.", "",
+        "| `python -m src.train` | command s | train() s | command / none | train() / none |",
+        "|---|---|---|---|---|",
+    ]  # fmt: skip
+    for name, runs in single.items():
+        cmd, train = [r["seconds"] for r in runs], [r["wall_seconds"] for r in runs]
+        lines.append(
+            f"| {name} | {spread(cmd, '.3f')} | {spread(train, '.3f')} "
+            f"| {spread(ratios(cmd, [r['seconds'] for r in bare]), '.3f')} "
+            f"| {spread(ratios(train, [r['wall_seconds'] for r in bare]), '.3f')} |"
+        )
+    lines += [
+        "", "Diagnosis has no switch: `benchmarks/diagnosis.py`'s `Watch` vs its no-op, reused",
+        "(train() in this process, clocking the watch's own calls; whole commands with the",
+        "watch patched out).", "",
+        "| default run | with diagnosis s | without s | with / without | time inside the watch |",
+        "|---|---|---|---|---|",
+    ]  # fmt: skip
+    for kind, label in (("inproc", "train() in-process"), ("cli", "whole command")):
+        a, b = diag[kind]["with"], diag[kind]["without"]
+        share = spread(diag["shares"], ".1%") if kind == "inproc" else "—"
+        lines.append(f"| {label} | {spread(a, '.3f')} | {spread(b, '.3f')} "
+                     f"| {spread(ratios(a, b), '.3f')} | {share} |")  # fmt: skip
+    lines += ["", "## Divergence: `python -m src.train loss=mse trainer.batch_size=1 <lr>`", "",
+              "| lr | outcome | steps | first non-finite step | epochs | train() s | command s |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, runs in diverge.items():
+        m = runs[0]
+        lines.append(
+            f"| {name} | {m['outcome']} | {m['steps']} | {m['first_nonfinite_step']} "
+            f"| {m['epochs_completed']} | {spread([r['wall_seconds'] for r in runs], '.3f')} "
+            f"| {spread([r['seconds'] for r in runs], '.3f')} |"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    main()
