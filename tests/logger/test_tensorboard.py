@@ -48,7 +48,7 @@ def open_files() -> list[str]:
 
 
 def test_healthy_run_logs_every_step_each_epoch_and_one_session(tmp_path):
-    metrics = run(tmp_path)
+    metrics = run(tmp_path, "logger.log_every=1")
     events = read_events(tmp_path)
     assert metrics["steps"] == 90  # 1438 digits / 32 -> 45 updates per epoch
     assert events.steps("train/loss") == list(range(1, 91))
@@ -91,7 +91,8 @@ def test_logger_none_writes_nothing_and_trains_identically(tmp_path):
 
 
 def test_diverged_run_logs_the_state_it_blew_up_in_and_never_crashes(tmp_path):
-    metrics = run(tmp_path, "loss=mse", "optimizer.lr=50", "trainer.batch_size=1")
+    metrics = run(tmp_path, "loss=mse", "optimizer.lr=50", "trainer.batch_size=1",
+                  "logger.log_every=1")  # fmt: skip
     assert metrics["outcome"] == "diverged"
     step = metrics["first_nonfinite_step"]
     events = read_events(tmp_path)
