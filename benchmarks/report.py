@@ -20,6 +20,14 @@ def load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def publish(text: str, out) -> None:
+    """Print a results table and write it to `out` (a Path), creating its folder."""
+    print(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"written to {out}")
+
+
 def machine(torch) -> dict:
     """What the numbers were measured on."""
     cpu = platform.processor() or "?"

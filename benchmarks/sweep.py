@@ -78,10 +78,7 @@ def main(argv: list[str] | None = None) -> None:
         }
     facts["load_after"] = report.load()
     text = markdown(results, facts, args)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    report.publish(text, args.out)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

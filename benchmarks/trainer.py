@@ -60,10 +60,7 @@ def main(argv: list[str] | None = None) -> None:
             machine[f"peak{threads}"] = max(peak, sgemm_peak(CLOCKS[args.clock]))
     machine["load_after"] = report.load()
     text = report.markdown(rows, machine, args)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(f"written to {args.out}")
+    report.publish(text, args.out)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
