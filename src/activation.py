@@ -43,22 +43,28 @@ class LeakyReLU(Layer):
         self.slope = slope
 
     def forward(self, x: Array) -> Array:
-        self.scale = np.where(x > 0, 1, self.slope).astype(x.dtype)
+        one, slope = x.dtype.type(1), x.dtype.type(self.slope)  # keep float32 float32
+        self.scale = np.where(x > 0, one, slope)
         return x * self.scale
 
     def backward(self, dy: Array) -> Array:
-        return dy * self.scale
+        return np.multiply(dy, self.scale, out=dy)
 
 
 class Sigmoid(Layer):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 so it never overflows."""
 
     def forward(self, x: Array) -> Array:
-        self.y = 0.5 * (1.0 + np.tanh(0.5 * x))
-        return self.y
+        y = np.tanh(0.5 * x)
+        y += 1.0
+        y *= 0.5
+        self.y = y
+        return y
 
     def backward(self, dy: Array) -> Array:
-        return dy * self.y * (1.0 - self.y)
+        dy *= self.y
+        dy *= 1.0 - self.y  # one temporary instead of three
+        return dy
 
 
 class Tanh(Layer):
@@ -69,7 +75,10 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dy: Array) -> Array:
-        return dy * (1.0 - self.y * self.y)
+        slope = self.y * self.y
+        np.subtract(1.0, slope, out=slope)  # tanh' = 1 - y^2, built in one temporary
+        dy *= slope
+        return dy
 
 
 class Softmax(Layer):

@@ -11,16 +11,17 @@ Names: parameters use `Sequential.named_parameters()` keys ('1.Dense:W'); pre-ac
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from src import activation
 from src.arrays import Array
 from src.layers.base import Layer
 from src.model.sequential import Sequential
-from src.trainer import EVAL_CHUNK, Loss
+from src.trainer import Loss
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,14 @@ class Probe:
     grad_norms: dict[str, float]  # ||g||_2
     weight_norms: dict[str, float]  # ||w||_2
     update_ratios: dict[str, float]  # lr * ||g|| / ||w||: relative size of a plain SGD step
+
+
+@cache
+def blas_controller() -> ThreadpoolController:
+    """One per process (building it scans the loaded libraries, ~1-2 ms); probes run with it
+    limited to one BLAS thread: probe-sized matmuls gain little from a second one, and on a busy
+    machine each call waits for it."""
+    return ThreadpoolController()
 
 
 def is_activation(layer: Layer) -> bool:
@@ -80,13 +89,3 @@ def ratio(numerator: float, denominator: float) -> float:
     """numerator / denominator, with inf or nan (not ZeroDivisionError) for a zero denominator."""
     with np.errstate(all="ignore"):
         return float(np.float64(numerator) / np.float64(denominator))
-
-
-def mean_loss(model: Sequential, loss: Loss, x: Array, y: Array) -> float:
-    """Mean loss over (x (N, ...), y (N,)), evaluated in chunks like the trainer's predictions."""
-    total = 0.0
-    with np.errstate(all="ignore"):
-        for i in range(0, len(y), EVAL_CHUNK):
-            chunk = y[i : i + EVAL_CHUNK]
-            total += loss.forward(model.forward(x[i : i + EVAL_CHUNK]), chunk) * len(chunk)
-    return total / len(y) if len(y) else math.nan

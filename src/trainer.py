@@ -45,6 +45,7 @@ class History:
     first_nonfinite_step: int | None = None
     epoch_losses: list[float] = field(default_factory=list)  # mean train loss per epoch
     test_accuracies: list[float] = field(default_factory=list)
+    test_losses: list[float] = field(default_factory=list)  # mean loss on the test set
     test_predictions: Array | None = None  # (N_test,) from the last evaluation
 
 
@@ -75,7 +76,8 @@ def fit(
                 break
             history.epochs_completed += 1
             history.epoch_losses.append(epoch_loss)
-            history.test_predictions = predict(model, x_test)
+            history.test_predictions, test_loss = evaluate(model, loss, x_test, y_test)
+            history.test_losses.append(test_loss)
             history.test_accuracies.append(float(np.mean(history.test_predictions == y_test)))
             on_epoch(epoch, history)
     return history
@@ -104,12 +106,14 @@ def _run_epoch(model, loss, optimizer, x, y, settings, rng, history, guard, on_s
     return total / len(y)
 
 
-def predict(model: Sequential, x: Array) -> Array:
-    """Predicted class per sample (N,), evaluated in chunks."""
-    chunks = [
-        model.forward(x[i : i + EVAL_CHUNK]).argmax(axis=1) for i in range(0, len(x), EVAL_CHUNK)
-    ]
-    return np.concatenate(chunks)
+def evaluate(model: Sequential, loss: Loss, x: Array, y: Array) -> tuple[Array, float]:
+    """Predicted class per sample (N,) and the mean loss, in one chunked forward pass."""
+    predictions, total = [], 0.0
+    for i in range(0, len(x), EVAL_CHUNK):
+        out = model.forward(x[i : i + EVAL_CHUNK])  # (chunk, K)
+        predictions.append(out.argmax(axis=1))
+        total += loss.forward(out, y[i : i + EVAL_CHUNK]) * len(out)
+    return np.concatenate(predictions), total / len(x)
 
 
 class FiniteGuard:

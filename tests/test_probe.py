@@ -12,7 +12,7 @@ from src.activation import ReLU, Tanh
 from src.loss import MSE, CrossEntropy
 from src.model.mlp import mlp
 from src.optimizer import SGD
-from src.probe import mean_loss, norm, probe, ratio
+from src.probe import norm, probe, ratio
 from src.trainer import Settings, fit
 from tests.test_trainer import tiny_problem
 
@@ -72,7 +72,6 @@ def test_probing_between_epochs_leaves_training_bit_identical():
         def on_epoch(epoch, history):
             if with_probe:
                 probe(model, loss, data[0][:7], data[1][:7], lr=0.5)
-                mean_loss(model, loss, data[2], data[3])
 
         settings = Settings(epochs=4, batch_size=8, dtype="float64")
         history = fit(model, loss, SGD(model.parameters(), lr=0.5), data, settings,
@@ -111,9 +110,3 @@ def test_nonfinite_weights_never_raise():
     assert math.isnan(state.weight_norms["0.Dense:W"])
     assert state.weight_norms["2.Dense:W"] == math.inf
     assert 0.0 <= state.accuracy <= 1.0
-
-
-def test_mean_loss_is_the_loss_of_the_whole_batch():
-    model, loss = tiny()
-    _, _, x, y = tiny_problem()
-    assert mean_loss(model, loss, x, y) == pytest.approx(loss.forward(model.forward(x), y))

@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from src import init
+from src import init, trainer
 from src.activation import ReLU
 from src.loss import MSE, CrossEntropy
 from src.model.mlp import mlp
 from src.optimizer import SGD
-from src.trainer import FiniteGuard, Settings, fit
+from src.trainer import FiniteGuard, Settings, evaluate, fit
 
 
 def tiny_problem(n=50, d=3, k=2, seed=0):
@@ -73,3 +73,20 @@ def test_finite_guard_catches_each_kind_of_nonfinite(bad):
 def test_finite_guard_does_not_overflow_on_huge_finite_weights():
     w = np.full(1000, 3e38, dtype=np.float32)
     assert FiniteGuard([w]).all_finite()
+
+
+def test_evaluate_gives_predictions_and_whole_set_loss_across_chunks(monkeypatch):
+    model, _ = run(epochs=1)
+    loss = CrossEntropy()
+    _, _, x, y = tiny_problem()
+    out = model.forward(x)
+    expected_loss = loss.forward(out, y)
+    monkeypatch.setattr(trainer, "EVAL_CHUNK", 7)  # 20 samples: chunks of 7, 7 and 6
+    predictions, mean = evaluate(model, loss, x, y)
+    np.testing.assert_array_equal(predictions, out.argmax(axis=1))
+    assert mean == pytest.approx(expected_loss, rel=1e-12)
+
+
+def test_history_records_test_loss_per_epoch():
+    _, history = run(epochs=3)
+    assert len(history.test_losses) == 3 and all(np.isfinite(history.test_losses))

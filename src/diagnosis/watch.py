@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from omegaconf import DictConfig
-from threadpoolctl import ThreadpoolController
 
 from src.arrays import Array
 from src.diagnosis import signals as sig
@@ -21,7 +19,7 @@ from src.diagnosis.evidence import Evidence
 from src.diagnosis.facts import Facts, read_facts
 from src.diagnosis.rules import diagnose
 from src.model.sequential import Sequential
-from src.probe import probe
+from src.probe import blas_controller, probe
 from src.trainer import History, Loss
 
 PROBE_SIZE = 128  # the first training samples; 256 cost 9-15% of a default run, 128 half
@@ -103,12 +101,6 @@ class Watch:
             "cause": findings[0].cause if findings else None,
             "signals": evidence.summary(),
         }
-
-
-@cache
-def blas_controller() -> ThreadpoolController:
-    """One per process: building it scans the loaded libraries (~1 ms)."""
-    return ThreadpoolController()
 
 
 def _output_width(model: Sequential, x: Array) -> int:

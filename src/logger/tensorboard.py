@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import math
 import time
-from functools import cache
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from src.arrays import Array
 from src.checks import Interval
@@ -32,7 +30,7 @@ from src.logger.records import (
     import_tensorboardx,
     tag,
 )
-from src.probe import mean_loss, probe
+from src.probe import blas_controller, probe
 from src.trainer import History
 
 import_tensorboardx()  # before the imports below, so tensorboardX does not pull in torch
@@ -77,13 +75,13 @@ class TensorBoard(Logger):
         self,
         log_dir: Path,
         run: RunFacts,
-        log_every: Annotated[int, Interval(1)] = 1,
+        log_every: Annotated[int, Interval(1)] = 10,
         histograms: bool = True,
         probe_size: Annotated[int, Interval(1)] = 256,
     ) -> None:
         super().__init__(log_dir, run)
         self.log_every, self.histograms = log_every, histograms
-        x_train, y_train, self.x_test, self.y_test = run.data
+        x_train, y_train = run.data[:2]
         self.probe_x, self.probe_y = x_train[:probe_size], y_train[:probe_size]
         self.step = 0  # completed updates so far
         self.epoch_step = -1  # step of the last per-epoch record
@@ -100,11 +98,11 @@ class TensorBoard(Logger):
             self._scalar("train/loss", loss, step)
 
     def on_epoch(self, epoch: int, history: History) -> None:
-        step, model, loss = history.steps, self.run.model, self.run.loss
+        step = history.steps
         self._scalar("train/epoch_loss", history.epoch_losses[-1], step)
         self._scalar("test/accuracy", history.test_accuracies[-1], step)
+        self._scalar("test/loss", history.test_losses[-1], step)
         with self.blas.limit(limits=1):
-            self._scalar("test/loss", mean_loss(model, loss, self.x_test, self.y_test), step)
             self._log_state(step)
         self.epoch_step = step
 
@@ -182,12 +180,6 @@ class TensorBoard(Logger):
     def _histogram(self, name: str, values: Array, step: int) -> None:
         if histogram_safe(values):  # nan/inf have no bucket (tensorboardX would raise)
             self.events.add(histogram(name, values, BINS), step)
-
-
-@cache
-def blas_controller() -> ThreadpoolController:
-    """Found once per process (2 ms): sweep workers run many cells."""
-    return ThreadpoolController()
 
 
 def histogram(name: str, values: Array, bins: int) -> Summary:
