@@ -48,7 +48,7 @@ class Net:
 @functools.cache
 def fashion() -> Dataset:
     """Real Fashion-MNIST (Debian's dataset-fashion-mnist), scaled to [0, 1]."""
-    from src.dataset.mnist import fashion_mnist
+    from src.dataset.fashion_mnist import fashion_mnist
 
     return fashion_mnist()
 

@@ -30,7 +30,7 @@ from src.errors import ConfigError, TrainmapError
 from src.logger.base import Logger, RunFacts
 from src.outcome import chance_level, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.sweep.cell import run_cell
+from src.sweep.worker import run_cell
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)

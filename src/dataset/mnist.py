@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST from their four official IDX files (plain or .gz).
+"""MNIST from its four official IDX files (plain or .gz), and the reader Fashion-MNIST shares.
 
 Both sets share one format: 28x28 uint8 images and uint8 labels 0-9, 60,000 for training
 and 10,000 for testing. A relative `path` is relative to the current working directory.
@@ -13,8 +13,6 @@ from src.dataset.base import Accuracy, Dataset, Limit, Normalize, check_labels, 
 from src.dataset.idx import find_files, read_idx
 from src.errors import DataError
 
-# Debian's dataset-fashion-mnist package installs the four .gz files here.
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 IMAGES_MAGIC = 0x00000803  # uint8, 3-d (N, 28, 28)
 LABELS_MAGIC = 0x00000801  # uint8, 1-d (N,)
 FILES = (
@@ -40,31 +38,10 @@ def mnist(
         DataError: a file is missing, malformed, or disagrees with its partner file.
     """
     hint = f"download the four files from the MNIST page into {path}, or set dataset.path"
-    return _load([Path(path)], hint, normalize, limit_train, limit_test, target_accuracy)
+    return load_idx_set([Path(path)], hint, normalize, limit_train, limit_test, target_accuracy)
 
 
-def fashion_mnist(
-    path: str = "data/fashion-mnist",
-    normalize: Normalize = "unit",
-    limit_train: Limit = None,
-    limit_test: Limit = None,
-    target_accuracy: Accuracy = 0.80,
-) -> Dataset:
-    """Zalando's clothing images as (N, 28, 28, 1); falls back to Debian's copy.
-
-    Raises:
-        DataError: as for `mnist`.
-    """
-    hint = (
-        f"apt-get install dataset-fashion-mnist, or put the four IDX files into {path}, "
-        "or set dataset.path"
-    )
-    return _load(
-        [Path(path), DEBIAN_FASHION], hint, normalize, limit_train, limit_test, target_accuracy
-    )
-
-
-def _load(
+def load_idx_set(
     folders: list[Path],
     hint: str,
     normalize: Normalize,

@@ -1,4 +1,4 @@
-"""The logger contract: hooks the training run calls, all no-ops here; `NoLogger` is this."""
+"""The logger contract: hooks the training run calls, all no-ops here."""
 
 from __future__ import annotations
 
@@ -57,7 +57,3 @@ class Logger:
         trace: TracebackType | None,
     ) -> None:
         self.close()
-
-
-class NoLogger(Logger):
-    """`logger=none`: writes nothing, costs one no-op call per step."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from src.errors import ConfigError
-from src.sweep.cells import Cell, Sweep, Value
+from src.sweep.collect import Cell, Sweep, Value
 
 DEFAULT_ROWS = "trainer.batch_size"
 DEFAULT_COLS = "optimizer.lr"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from src.sweep.cells import Cell, Sweep
+from src.sweep.collect import Cell, Sweep
 from src.sweep.layout import Layout, Panel, assignment, format_value, tick_labels
 
 COLORS = {

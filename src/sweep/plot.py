@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from src.results import write_bytes_atomic
-from src.sweep.cells import Cell, Sweep, Value
+from src.sweep.collect import Cell, Sweep, Value
 from src.sweep.layout import Layout, Panel, tick_labels
 from src.sweep.phase_map import COLORS, NO_CELL, fixed_text
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from src.results import write_text_atomic
 from src.sweep import phase_map
-from src.sweep.cells import Sweep, collect
+from src.sweep.collect import Sweep, collect
 from src.sweep.layout import layout, sort_key
 
 SUMMARY, PHASE_MAP_MD, PHASE_MAP_PNG = "summary.csv", "phase_map.md", "phase_map.png"

@@ -9,7 +9,7 @@ import pytest
 from hydra.utils import get_method
 from omegaconf import OmegaConf
 
-from src.dataset import mnist as mnist_module
+from src.dataset import fashion_mnist as fashion_module
 from src.errors import DataError
 from src.train import load_data, validate
 from tests.conftest import compose_config
@@ -35,7 +35,7 @@ def test_encoder838_instantiates():
 @pytest.mark.parametrize("option", FILE_BASED)
 def test_missing_data_is_a_data_error_naming_the_file(option, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(mnist_module, "DEBIAN_FASHION", tmp_path / "debian")
+    monkeypatch.setattr(fashion_module, "DEBIAN_FASHION", tmp_path / "debian")
     with pytest.raises(DataError, match=f"not found in {re.escape(str(tmp_path))}/data") as err:
         load_data(compose_config(f"dataset={option}").dataset)
     assert "set dataset." in str(err.value) and "\n" not in str(err.value)

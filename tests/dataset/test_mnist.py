@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from src.dataset import mnist as mnist_module
-from src.dataset.mnist import fashion_mnist, mnist
+from src.dataset import fashion_mnist as fashion_module
+from src.dataset.fashion_mnist import fashion_mnist
+from src.dataset.mnist import mnist
 from src.errors import DataError
 from tests.dataset.files import write_idx, write_mnist
 
@@ -19,7 +20,7 @@ DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 @pytest.fixture(autouse=True)
 def no_debian_copy(tmp_path, monkeypatch):
     """Keep the installed Debian copy out of the fast tests."""
-    monkeypatch.setattr(mnist_module, "DEBIAN_FASHION", tmp_path / "debian")
+    monkeypatch.setattr(fashion_module, "DEBIAN_FASHION", tmp_path / "debian")
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -125,7 +126,7 @@ def test_truncated_download(tmp_path):
 def test_real_fashion_mnist_from_debian(monkeypatch, tmp_path):
     if not (DEBIAN / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"no Fashion-MNIST in {DEBIAN}: apt-get install dataset-fashion-mnist")
-    monkeypatch.setattr(mnist_module, "DEBIAN_FASHION", DEBIAN)
+    monkeypatch.setattr(fashion_module, "DEBIAN_FASHION", DEBIAN)
     data = fashion_mnist(path=str(tmp_path / "absent"))
     assert data.x_train.shape == (60000, 28, 28, 1) and data.x_test.shape == (10000, 28, 28, 1)
     assert data.y_train.shape == (60000,) and data.y_test.shape == (10000,)

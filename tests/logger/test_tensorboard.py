@@ -16,7 +16,7 @@ from src.errors import ConfigError
 from src.logger.tensorboard import histogram
 from src.outcome import OUTCOMES
 from src.sweep.callback import log_phase_map
-from src.sweep.cell import run_cell
+from src.sweep.worker import run_cell
 from src.train import train, validate
 from tests.conftest import CONF_DIR, compose_config
 from tests.logger.events import read_events

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.sweep.cells import collect
+from src.sweep.collect import collect
 from src.sweep.layout import layout
 from src.sweep.phase_map import markdown
 from tests.sweep.fake import make_cell, make_grid

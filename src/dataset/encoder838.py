@@ -1,4 +1,4 @@
-"""Classic toy problems whose whole data set is a handful of fixed patterns."""
+"""The 8-3-8 encoder: a classic toy problem whose whole data set is eight fixed patterns."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from src.dataset.patterns import encoder838
+from src.dataset.encoder838 import encoder838
 
 
 def test_encoder838_is_eight_one_hot_rows_labelled_by_position():

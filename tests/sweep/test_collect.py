@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from src.errors import DataError
-from src.sweep.cells import collect, parse_overrides, parse_value
+from src.sweep.collect import collect, parse_overrides, parse_value
 from tests.sweep.fake import make_cell, make_grid
 
 
