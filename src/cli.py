@@ -44,6 +44,9 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
+    except TrainmapError as err:  # raised before a run folder exists
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
     except OSError as err:  # e.g. Hydra cannot create the run folder
         print(f"error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
         sys.exit(2)

@@ -17,3 +17,8 @@ class DataError(TrainmapError):
     """A data file that is missing, truncated or not in the expected format."""
 
     exit_code = 3
+
+
+def one_line(err: BaseException) -> str:
+    """The error's message with its line breaks and runs of spaces folded into single spaces."""
+    return " ".join(str(err).split()) or type(err).__name__

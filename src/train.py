@@ -23,6 +23,7 @@ from omegaconf import DictConfig
 
 from src.checks import check_node
 from src.cli import report_errors, run_cli
+from src.config_files import CONF_DIR, register_sweeps
 from src.dataset.base import Dataset
 from src.diagnosis.report import cause_lines
 from src.diagnosis.watch import Watch
@@ -153,7 +154,7 @@ def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
     return f"{text} run_dir={out_dir}"
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         out_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -163,5 +164,11 @@ def main(cfg: DictConfig) -> None:
         log.info(summary_line(train(cfg, out_dir), out_dir))
 
 
+def cli() -> None:
+    """`python -m src.train`: offer the grids in sweeps/ as `sweep=<name>`, then run."""
+    register_sweeps()
+    main()
+
+
 if __name__ == "__main__":
-    run_cli(main)
+    run_cli(cli)
