@@ -5,19 +5,18 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from src.arrays import Array
+from src.config_files import CONF_DIR
 from src.dataset.base import Dataset
 from src.layers.conv import Conv2D
 from src.layers.dense import Dense
 from src.model.sequential import Sequential
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 CNN_SAMPLES = 4096  # synthetic 32x32x3 images: enough for every batch size's budget
 
 

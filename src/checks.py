@@ -18,8 +18,7 @@ from hydra.utils import get_method
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from src.errors import ConfigError
-
-HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+from src.names import INSTANTIATE_KEYS
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def check_node(node: DictConfig, key: str) -> None:
     )
     settable = [name for name, p in params.items() if p.default is not inspect.Parameter.empty]
     for name, value in node.items():
-        if name in HYDRA_KEYS:
+        if name in INSTANTIATE_KEYS:
             continue
         if name not in settable:
             valid = ", ".join(settable) or "none"
@@ -66,7 +65,7 @@ def check_node(node: DictConfig, key: str) -> None:
         if isinstance(value, DictConfig) and "_target_" in value:
             check_node(value, f"{key}.{name}")  # a nested factory, e.g. model.conv_init
         else:
-            check_value(f"{key}.{name}", _plain(value), hints.get(name, Any))
+            check_value(f"{key}.{name}", _container(value), hints.get(name, Any))
 
 
 def check_value(key: str, value: Any, hint: Any) -> None:
@@ -117,7 +116,7 @@ def _name(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
-def _plain(value: Any) -> Any:
+def _container(value: Any) -> Any:
     if isinstance(value, (DictConfig, ListConfig)):
         return OmegaConf.to_container(value, resolve=True)
     return value

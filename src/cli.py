@@ -26,8 +26,7 @@ def report_errors() -> Iterator[Path]:
         # Hydra made the folder before we could validate: leave nothing half-written.
         shutil.rmtree(out_dir, ignore_errors=True)
         _remove_if_empty(out_dir.parent)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+        sys.exit(print_error(err))
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -42,11 +41,10 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
     try:
         hydra_main()
     except (HydraException, OmegaConfBaseException) as err:
-        print(f"error: {one_line(err)}", file=sys.stderr)
+        print(f"error: {hydra_message(err)}", file=sys.stderr)
         sys.exit(2)
     except TrainmapError as err:  # raised before a run folder exists
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(err.exit_code)
+        sys.exit(print_error(err))
     except OSError as err:  # e.g. Hydra cannot create the run folder
         print(f"error: cannot write {err.filename}: {err.strerror}", file=sys.stderr)
         sys.exit(2)
@@ -55,7 +53,13 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
         sys.exit(130)
 
 
-def one_line(err: BaseException) -> str:
+def print_error(err: TrainmapError) -> int:
+    """Print a user error as one line on stderr; return the exit code it calls for."""
+    print(f"error: {err}", file=sys.stderr)
+    return err.exit_code
+
+
+def hydra_message(err: BaseException) -> str:
     """Hydra's message (and its cause) folded into one line, without the search-path dump."""
     if isinstance(err, MissingConfigException) and err.options:
         return f"{err.missing_cfg_file} not found; valid options: {', '.join(err.options)}"

@@ -1,5 +1,8 @@
 """Where the config files are: `conf/` (the groups) and `sweeps/` (the named grids).
 
+The resolver `${not_a_coordinate:}` (used by conf/config.yaml) is registered on import, so
+every process that imports `src.train`, Hydra's workers included, can compose the config.
+
 A checkout or an editable install reads the repo's folders beside `src/`; `pip install .` copies
 them into the package as `src/conf` and `src/sweeps` (see `setup.py`), which are then found
 instead. Each `sweeps/<name>.yaml` is the option `sweep=<name>`: Hydra finds a group's options
@@ -16,6 +19,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from src.errors import ConfigError, one_line
+from src.names import NOT_A_COORDINATE
 
 PACKAGE = Path(__file__).resolve().parent
 SWEEP_GROUP = "sweep"
@@ -29,6 +33,7 @@ def find_dir(name: str) -> Path:
 
 CONF_DIR = find_dir("conf")
 SWEEPS_DIR = find_dir("sweeps")
+OmegaConf.register_new_resolver("not_a_coordinate", lambda: list(NOT_A_COORDINATE), replace=True)
 
 
 def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:
@@ -49,4 +54,3 @@ def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:
         store.store(group=SWEEP_GROUP, name=path.stem, node=node, package="_global_")
         names.append(path.stem)
     return names
-

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import yaml
 
+from src.cli import print_error
 from src.diagnosis.report import full_report
 from src.errors import DataError, TrainmapError
-from src.results import METRICS
-
-OVERRIDES = Path(".hydra") / "overrides.yaml"
+from src.results import METRICS, OVERRIDES
 
 
 def load(run_dir: Path) -> tuple[dict, list[str] | None]:
@@ -52,8 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         metrics, overrides = load(args.run_dir)
     except TrainmapError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        return print_error(err)
     print(full_report(metrics, overrides))
     return 0
 

@@ -1,4 +1,4 @@
-"""Reading and writing a run's `metrics.json`, atomically."""
+"""What a run folder holds, and reading and writing its `metrics.json` atomically."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from src.names import INSTANTIATE_KEYS
+
 METRICS = "metrics.json"
-IGNORED_KEYS = {"_target_", "_partial_"}
+OVERRIDES = Path(".hydra") / "overrides.yaml"  # Hydra's record of the run's overrides
 
 
 def flatten_config(cfg: DictConfig) -> dict[str, Any]:
@@ -21,7 +23,7 @@ def flatten_config(cfg: DictConfig) -> dict[str, Any]:
     def walk(node: Any, prefix: str) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key not in IGNORED_KEYS:
+                if key not in INSTANTIATE_KEYS:
                     walk(value, f"{prefix}{key}.")
         else:
             is_scalar = node is None or isinstance(node, (bool, int, float, str))

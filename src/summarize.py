@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from src.cli import print_error
 from src.errors import TrainmapError
 from src.sweep.summary import OUTPUT_FILES, write_summary
 
@@ -31,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = write_summary(args.sweep_dir, rows=args.rows, cols=args.cols)
     except TrainmapError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        return print_error(err)
     print(text)
     for name in OUTPUT_FILES:
         print(f"wrote {args.sweep_dir / name}")

@@ -29,6 +29,7 @@ from src.diagnosis.report import cause_lines
 from src.diagnosis.watch import Watch
 from src.errors import ConfigError, TrainmapError
 from src.logger.base import Logger, RunFacts
+from src.names import OVERRIDE_ONLY_GROUPS
 from src.outcome import chance_level, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.sweep.worker import run_cell
@@ -37,15 +38,12 @@ from src.trainer import History, Settings, fit
 log = logging.getLogger(__name__)
 
 
-TOP_LEVEL = {"sweep", "experiment"}  # groups that only carry overrides, no object to build
-
-
 def validate(cfg: DictConfig) -> None:
     """Check every group against its target's signature before anything is built."""
     for key, node in cfg.items():
         if isinstance(node, DictConfig) and "_target_" in node:
             check_node(node, str(key))
-        elif key not in TOP_LEVEL:
+        elif key not in OVERRIDE_ONLY_GROUPS:
             groups = ", ".join(k for k, v in cfg.items() if isinstance(v, DictConfig))
             raise ConfigError(f"{key}: unknown top-level key; valid: {groups}")
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import inspect
 import math
-from pathlib import Path
 from typing import Any
 
 import yaml
 from hydra.utils import get_method
 
+from src.config_files import CONF_DIR as CONF  # the installed copy after `pip install .`
 from src.diagnosis.facts import Facts, target_name
 
-CONF = Path(__file__).resolve().parents[2] / "conf"
 HYDRA_KEYS = {"_target_", "_partial_"}
 RELU_LIKE = {"ReLU", "LeakyReLU"}
 

@@ -13,6 +13,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from src.arrays import Array
+from src.names import target_name
 from src.outcome import OUTCOMES
 from src.results import flatten_config
 
@@ -46,7 +47,7 @@ def tag(name: str) -> str:
     return name.replace(":", ".")
 
 
-def plain(value: Any) -> bool | int | float | str:
+def hparam_value(value: Any) -> bool | int | float | str:
     """A value an HParams session keeps: numpy scalars unwrapped, None -> 'None', lists -> text.
 
     tensorboardX silently drops None, lists and numpy scalars, and TensorBoard drops nan/inf.
@@ -65,12 +66,8 @@ def plain(value: Any) -> bool | int | float | str:
 def hparam_values(cfg: DictConfig, outcome: str) -> dict[str, bool | int | float | str]:
     """The session's hparams: each group's choice by its target's name (`activation`: 'ReLU',
     which no key shows for parameter-free options), the flattened config, and `outcome`."""
-    choices = {
-        str(group): str(node["_target_"]).rsplit(".", 1)[-1]
-        for group, node in cfg.items()
-        if isinstance(node, DictConfig) and "_target_" in node
-    }
-    flat = {key: plain(value) for key, value in flatten_config(cfg).items()}
+    choices = {str(group): target_name(node) for group, node in cfg.items() if target_name(node)}
+    flat = {key: hparam_value(value) for key, value in flatten_config(cfg).items()}
     return {**choices, **flat, "outcome": outcome}
 
 

@@ -8,14 +8,12 @@ from typing import Any
 
 import yaml
 
-from src.errors import DataError
-from src.results import read_metrics
+from src.errors import DataError, one_line
+from src.names import NOT_THE_NETWORK, is_coordinate
+from src.results import OVERRIDES, read_metrics
 
 Value = int | float | str | None  # None: the key was not overridden in this cell
-OVERRIDES = Path(".hydra") / "overrides.yaml"
-EXCLUDED = ("sweep",)  # the sweep group only carries the grid, it is not a coordinate
-NOT_THE_NETWORK = ("sweep", "logger")  # groups left out of the phase map's title
-LAYOUT_HINT = "a sweep folder holds one subfolder per cell, each with .hydra/overrides.yaml"
+LAYOUT_HINT = f"a sweep folder holds one subfolder per cell, each with {OVERRIDES}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def parse_overrides(lines: list[str]) -> dict[str, Value]:
     for line in lines:
         key, sep, value = str(line).partition("=")
         key = key.lstrip("+")
-        if not sep or key.startswith("~") or key in EXCLUDED or key.split(".")[0] == "hydra":
+        if not sep or key.startswith("~") or not is_coordinate(key):
             continue
         parsed[key] = parse_value(value)
     return parsed
@@ -121,7 +119,3 @@ def split_keys(cells: list[Cell]) -> tuple[list[str], dict[str, Value]]:
         else:
             fixed[key] = values.pop()
     return swept, fixed
-
-
-def one_line(err: BaseException) -> str:
-    return " ".join(str(err).split())

@@ -30,8 +30,12 @@ def fixed_text(sweep: Sweep) -> str:
     return ", ".join(p for p in parts if p) or "nothing beyond the defaults"
 
 
-def cell_label(cell: Cell | None) -> str:
-    """'converged 0.97', 'NaN@57', 'error', 'pending', plus ' (cause)' once a cause is known."""
+def cell_label(cell: Cell | None, on_colour: bool = False) -> str:
+    """'converged 0.97', 'NaN@57', 'error', 'pending', plus ' (cause)' once a cause is known.
+
+    `on_colour` (the PNG's squares, whose colour already says the outcome): '0.97', and the
+    cause on lines of its own, broken at its first underscore.
+    """
     if cell is None:
         return NO_CELL
     accuracy, step = cell.metric("test_accuracy"), cell.metric("first_nonfinite_step")
@@ -40,8 +44,10 @@ def cell_label(cell: Cell | None) -> str:
     elif accuracy is None or cell.outcome in ("error", "pending"):
         text = cell.outcome
     else:
-        text = f"{cell.outcome} {accuracy:.2f}"
+        text = f"{accuracy:.2f}" if on_colour else f"{cell.outcome} {accuracy:.2f}"
     cause = cell.metric("cause")
+    if cause and on_colour:
+        return text + "\n" + str(cause).replace("_", "\n", 1)
     return f"{text} ({cause})" if cause else text
 
 

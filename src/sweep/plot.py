@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from src.results import write_bytes_atomic
 from src.sweep.collect import Cell, Sweep, Value
 from src.sweep.layout import Layout, Panel, tick_labels
-from src.sweep.phase_map import COLORS, NO_CELL, fixed_text
+from src.sweep.phase_map import COLORS, cell_label, fixed_text
 
 DARK = {"diverged", "error"}  # white text on these
 CELL_INCHES, DPI, PANELS_PER_ROW = 0.7, 100, 3
@@ -79,17 +79,8 @@ def _rotate_ticks(grid: Layout) -> bool:
 
 
 def _annotate(ax: Axes, x: int, y: int, cell: Cell | None) -> None:
-    if cell is None:
-        text = NO_CELL
-    elif cell.outcome == "diverged" and cell.metric("first_nonfinite_step") is not None:
-        text = f"NaN@{cell.metric('first_nonfinite_step')}"
-    elif isinstance(cell.metric("test_accuracy"), (int, float)):
-        text = f"{cell.metric('test_accuracy'):.2f}"
-    else:
-        text = cell.outcome
+    text = cell_label(cell, on_colour=True)
     cause = cell.metric("cause") if cell is not None else None
-    if cause:  # the diagnosed cause under the number, wrapped at its underscores
-        text += "\n" + str(cause).replace("_", "\n", 1)
     color = "white" if cell is not None and cell.outcome in DARK else "black"
     ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=6 if cause else 7,
             color=color)  # fmt: skip

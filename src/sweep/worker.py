@@ -16,6 +16,7 @@ from typing import Any
 from omegaconf import DictConfig
 from threadpoolctl import threadpool_limits
 
+from src.errors import one_line
 from src.results import METRICS, flatten_config, read_metrics, write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ def run_cell(cfg: DictConfig, out_dir: Path, train: Train) -> dict[str, Any]:
 
 def _record_error(cfg: DictConfig, out_dir: Path, err: Exception, seconds: float) -> dict:
     (out_dir / TRACEBACK).write_text(traceback.format_exc())
-    message = " ".join(str(err).split()) or type(err).__name__
+    message = one_line(err)
     log.error(f"cell failed: {message} (traceback in {out_dir / TRACEBACK})")
     metrics = {
         "outcome": "error",

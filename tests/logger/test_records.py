@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from src.logger.records import MISSING, final_metrics, hparam_values, plain, tag
+from src.logger.records import MISSING, final_metrics, hparam_value, hparam_values, tag
 from tests.conftest import compose_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
     ],
 )
 def test_plain_keeps_what_tensorboardx_would_drop(value, expected):
-    converted = plain(value)
+    converted = hparam_value(value)
     assert converted == expected and type(converted) is type(expected)
 
 
