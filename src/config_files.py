@@ -1,13 +1,13 @@
-"""Where the config files are: `conf/` (the groups) and `sweeps/` (the named grids).
-
-The resolver `${not_a_coordinate:}` (used by conf/config.yaml) is registered on import, so
-every process that imports `src.train`, Hydra's workers included, can compose the config.
+"""How Hydra finds our configs: `conf/` (the groups) and `sweeps/` (the named grids).
 
 A checkout or an editable install reads the repo's folders beside `src/`; `pip install .` copies
 them into the package as `src/conf` and `src/sweeps` (see `setup.py`), which are then found
-instead. Each `sweeps/<name>.yaml` is the option `sweep=<name>`: Hydra finds a group's options
-in a folder named like the group, so the grids are put into Hydra's config store (which is on
-every search path) under the group `sweep`, as `# @package _global_` files.
+instead. Each `sweeps/<name>.yaml` is the option `sweep=<name>`: Hydra looks for a group's
+options in a folder named like the group, so `register_sweeps` puts the grids into Hydra's
+config store (which is on every search path) under the group `sweep`, as `# @package _global_`
+files; workers receive the store from the launcher. The resolver `${not_a_coordinate:}`
+(used by conf/config.yaml) is registered on import, so every process that imports `src.train`,
+Hydra's workers included, can compose the config.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Collect a sweep's cell folders: each cell's overrides, and its metrics once it has finished."""
+"""The parent side of a sweep: read its cell folders (overrides, and metrics once finished)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run one sweep cell so that nothing it does can lose the other cells.
+"""The worker side of a sweep: run one cell so that nothing it does can lose the other cells.
 
 A cell that already holds a complete result is skipped (that is how a re-run resumes); a cell
 that raises is recorded with outcome `error` and its traceback, instead of failing the sweep.
