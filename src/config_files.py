@@ -5,9 +5,7 @@ them into the package as `src/conf` and `src/sweeps` (see `setup.py`), which are
 instead. Each `sweeps/<name>.yaml` is the option `sweep=<name>`: Hydra looks for a group's
 options in a folder named like the group, so `register_sweeps` puts the grids into Hydra's
 config store (which is on every search path) under the group `sweep`, as `# @package _global_`
-files; workers receive the store from the launcher. The resolver `${not_a_coordinate:}`
-(used by conf/config.yaml) is registered on import, so every process that imports `src.train`,
-Hydra's workers included, can compose the config.
+files; workers receive the store from the launcher.
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from src.errors import ConfigError, one_line
-from src.names import NOT_A_COORDINATE
 
 PACKAGE = Path(__file__).resolve().parent
 SWEEP_GROUP = "sweep"
@@ -33,7 +30,6 @@ def find_dir(name: str) -> Path:
 
 CONF_DIR = find_dir("conf")
 SWEEPS_DIR = find_dir("sweeps")
-OmegaConf.register_new_resolver("not_a_coordinate", lambda: list(NOT_A_COORDINATE), replace=True)
 
 
 def register_sweeps(folder: Path = SWEEPS_DIR) -> list[str]:
