@@ -1,6 +1,7 @@
 """Activations (config group `activation`): parameter-free layers, elementwise unless noted.
 
 Each YAML binds the class with `_partial_: true`; the model calls it once per hidden layer.
+What the diagnosis needs to know about an activation is a class attribute of `Activation`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from src.checks import Interval
 from src.layers.base import Layer
 
 
+class Activation(Layer):
+    """A nonlinearity; its class attributes describe how it treats a signal and its gradient."""
+
+    saturation_knee: float | None = None  # |z| past which the derivative is < 1e-2; None: never
+    keeps_scale = False  # ~linear near 0 with no offset: a small signal keeps its scale
+    can_die = False  # zero gradient for every z < 0: a unit that never fires stops learning
+    rectifier = False  # passes one sign only (or nearly): He init keeps the variance
+
+
 class Identity(Layer):
     """y = x (the raw output for MSE regression targets)."""
 
@@ -24,8 +34,10 @@ class Identity(Layer):
         return dy
 
 
-class ReLU(Layer):
+class ReLU(Activation):
     """y = max(x, 0), as x * (x > 0): NaN and -inf give NaN, so an overflow counts as divergence."""
+
+    keeps_scale = can_die = rectifier = True
 
     def forward(self, x: Array) -> Array:
         self.active = x > 0  # bool: a quarter of a float32 mask's memory traffic
@@ -35,8 +47,10 @@ class ReLU(Layer):
         return np.multiply(dy, self.active, out=dy)  # in place: one pass, nothing allocated
 
 
-class LeakyReLU(Layer):
+class LeakyReLU(Activation):
     """y = x for x > 0, slope * x otherwise."""
+
+    keeps_scale = rectifier = True
 
     def __init__(self, slope: Annotated[float, Interval(0, 1, False, True)] = 0.01) -> None:
         super().__init__()
@@ -51,8 +65,10 @@ class LeakyReLU(Layer):
         return np.multiply(dy, self.scale, out=dy)
 
 
-class Sigmoid(Layer):
+class Sigmoid(Activation):
     """y = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 so it never overflows."""
+
+    saturation_knee = 4.6  # sigmoid'(4.6) = 0.0099; the 0.5 offset resets the scale each layer
 
     def forward(self, x: Array) -> Array:
         y = np.tanh(0.5 * x)
@@ -67,8 +83,11 @@ class Sigmoid(Layer):
         return dy
 
 
-class Tanh(Layer):
+class Tanh(Activation):
     """y = tanh(x)."""
+
+    saturation_knee = 3.0  # tanh'(3.0) = 0.0099
+    keeps_scale = True
 
     def forward(self, x: Array) -> Array:
         self.y = np.tanh(x)
@@ -81,7 +100,7 @@ class Tanh(Layer):
         return dy
 
 
-class Softmax(Layer):
+class Softmax(Activation):
     """Row-wise softmax over classes (N, K); only as an MSE output (cross-entropy fuses it)."""
 
     def forward(self, x: Array) -> Array:

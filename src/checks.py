@@ -11,6 +11,7 @@ import inspect
 import math
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
@@ -51,11 +52,10 @@ def check_node(node: DictConfig, key: str) -> None:
         target = get_method(target_name)
     except Exception as err:
         raise ConfigError(f"{key}._target_={target_name!r} cannot be imported ({err})") from None
-    params = inspect.signature(target).parameters
     hints = typing.get_type_hints(
         target.__init__ if isinstance(target, type) else target, include_extras=True
     )
-    settable = [name for name, p in params.items() if p.default is not inspect.Parameter.empty]
+    settable = list(settable_keys(target))
     for name, value in node.items():
         if name in INSTANTIATE_KEYS:
             continue
@@ -66,6 +66,13 @@ def check_node(node: DictConfig, key: str) -> None:
             check_node(value, f"{key}.{name}")  # a nested factory, e.g. model.conv_init
         else:
             check_value(f"{key}.{name}", _container(value), hints.get(name, Any))
+
+
+def settable_keys(target: Callable[..., Any]) -> dict[str, Any]:
+    """The keys a config node may set for `target` (its parameters with a default), and those
+    defaults; the others (shapes, rng, params) are passed where the object is built."""
+    params = inspect.signature(target).parameters
+    return {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
 
 
 def check_value(key: str, value: Any, hint: Any) -> None:

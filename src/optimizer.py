@@ -3,6 +3,10 @@
 Each YAML binds the class with `_partial_: true`; the trainer passes the model's
 (param, grad) pairs. Updates are in place and reuse the grad arrays as scratch space, so a
 step allocates nothing weight-sized (batch size 1 is memory-bound on exactly that).
+
+Two attributes say how a step relates to the gradient, for the diagnosis: `step_scale`, how many
+gradients one steady-state step moves (lr * step_scale * g), and `normalizes_gradient`, true when
+the step is divided by the gradient's own scale (then it is ~lr per weight, whatever the batch).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ Pairs = list[tuple[Array, Array]]
 class SGD:
     """w <- w - lr * g."""
 
+    step_scale = 1.0
+    normalizes_gradient = False
+
     def __init__(self, params: Pairs, lr: LearningRate = 0.1) -> None:
         self.params, self.lr = params, lr
 
@@ -36,9 +43,16 @@ class SGD:
 class Momentum:
     """v <- mu * v + g;  w <- w - lr * v  (PyTorch's SGD with momentum, no dampening)."""
 
+    normalizes_gradient = False
+
     def __init__(self, params: Pairs, lr: LearningRate = 0.01, momentum: Decay = 0.9) -> None:
         self.params, self.lr, self.momentum = params, lr, momentum
         self.velocity = [np.zeros_like(w) for w, _ in params]
+
+    @property
+    def step_scale(self) -> float:
+        """1 / (1 - mu): the velocity's steady state under a constant gradient."""
+        return 1.0 / (1.0 - self.momentum)
 
     def step(self) -> None:
         for (w, g), v in zip(self.params, self.velocity):
@@ -50,6 +64,9 @@ class Momentum:
 
 class Adam:
     """Adam (Kingma & Ba) with bias correction, as torch.optim.Adam computes it."""
+
+    step_scale = 1.0
+    normalizes_gradient = True  # m / sqrt(v): each weight moves by ~lr
 
     def __init__(
         self,

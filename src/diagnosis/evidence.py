@@ -1,4 +1,9 @@
-"""Everything the rules read about one run, and the quantities derived from it."""
+"""Evidence: everything the rules read about one run, and the quantities derived from it.
+
+`Facts` are the run's config choices as plain values. Behaviour is read from the classes the
+config builds (`src.activation`, `src.loss`, `src.optimizer` attributes), never from their names,
+so renaming a class cannot switch a rule off.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,72 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
 
-from src.diagnosis.facts import Facts
 from src.diagnosis.signals import Snapshot
 
-SCALE_KEEPING = ("ReLU", "LeakyReLU", "Tanh")  # pass a small signal on at its own scale
+
+@dataclass(frozen=True)
+class Facts:
+    """The run's choices, as plain values; `inits` maps a config key to its init node."""
+
+    lr: float
+    batch_size: int  # after clamping to the training set
+    n_train: int
+    n_classes: int
+    epochs: int
+    normalize: str  # 'none', 'unit', 'standard'
+    step_scale: float  # the optimizer's: gradients per steady-state step (1/(1-mu) momentum)
+    normalizes_gradient: bool  # the optimizer divides by the gradient's scale (Adam)
+    activation: str  # the hidden activation's class name, for messages only
+    rectifier: bool  # the hidden activation's attributes (see src.activation.Activation)
+    keeps_scale: bool
+    saturates: bool  # it has a saturation knee
+    takes_logits: bool  # the loss's; False: an output activation sits before the loss
+    baseline_loss: float  # the loss of the best constant output
+    targets: str  # loss.targets ('onehot' | 'pm1') without logits; 'class' with them
+    output_activation: str  # model.output_activation without logits, else ''
+    inits: dict[str, dict[str, Any]]  # 'init' / 'model.dense_init' -> node (no _partial_)
+    loss_node: dict[str, Any]  # the `loss` group's node, for a suggested switch
+
+
+def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -> Facts:
+    """Facts of a composed run config (as `train` receives it), reading each behaviour from a
+    throwaway instance of the configured class (no parameters, nothing trained)."""
+    c = OmegaConf.to_container(cfg, resolve=True)
+    model, loss_node = c["model"], c["loss"]
+    act, loss = instantiate(cfg.activation)(), instantiate(cfg.loss)
+    optimizer = instantiate(cfg.optimizer)(params=[])
+    inits = {"init": _plain_node(c["init"])}
+    for key in ("conv_init", "dense_init"):
+        if isinstance(model.get(key), dict):
+            inits[f"model.{key}"] = _plain_node(model[key])
+    logits = bool(loss.takes_logits)
+    return Facts(
+        lr=float(c["optimizer"].get("lr", math.nan)),
+        batch_size=batch_size,
+        n_train=n_train,
+        n_classes=n_classes,
+        epochs=int(c["trainer"]["epochs"]),
+        normalize=str(c["dataset"].get("normalize", "none")),
+        step_scale=float(optimizer.step_scale),
+        normalizes_gradient=bool(optimizer.normalizes_gradient),
+        activation=type(act).__name__,
+        rectifier=act.rectifier,
+        keeps_scale=act.keeps_scale,
+        saturates=act.saturation_knee is not None,
+        takes_logits=logits,
+        baseline_loss=float(loss.baseline_loss(n_classes)),
+        targets="class" if logits else str(loss_node.get("targets", "onehot")),
+        output_activation="" if logits else str(model.get("output_activation", "identity")),
+        inits=inits,
+        loss_node=_plain_node(loss_node),
+    )
+
+
+def _plain_node(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if k != "_partial_"}
 
 
 @dataclass
@@ -69,23 +135,12 @@ class Evidence:
     @property
     def growth(self) -> float:
         """Geometric mean factor of the pre-activation RMS from one hidden layer to the next
-        at init, for ReLU and tanh nets (tanh is ~linear near 0; a sigmoid's 0.5 offset
-        resets the scale every layer); nan below 2 hidden layers."""
-        values = list(self.init.preact_rms.values())
-        hidden = [v for k, v in self.init.preact_rms.items() if k.endswith(SCALE_KEEPING)]
-        if len(hidden) < 2 or len(hidden) != len(values) or min(hidden) <= 0:
+        at init, for activations that keep the scale (ReLU, tanh: ~linear near 0; a sigmoid's
+        0.5 offset resets the scale every layer); nan below 2 hidden layers."""
+        hidden = list(self.init.preact_rms.values())
+        if not self.facts.keeps_scale or len(hidden) < 2 or min(hidden) <= 0:
             return math.nan
         return float((hidden[-1] / hidden[0]) ** (1 / (len(hidden) - 1)))
-
-    @property
-    def baseline_loss(self) -> float:
-        """Loss of the best constant output: ln K for cross-entropy; for MSE with off/on
-        targets a, b: 0.5 * (K-1)/K * (b-a)^2 (predicting the class prior everywhere)."""
-        k = self.facts.n_classes
-        if self.facts.loss != "MSE":
-            return math.log(k)
-        gap = 2.0 if self.facts.targets == "pm1" else 1.0
-        return 0.5 * (k - 1) / k * gap**2
 
     @property
     def losses(self) -> list[float]:
@@ -119,14 +174,14 @@ class Evidence:
              "first_last_grad_ratio": s.first_last_grad_ratio}
             for s in self.snapshots
         ]  # fmt: skip
-        return plain(
+        return json_safe(
             {
                 "inputs": self.inputs,
                 "noise_factor": self.noise,
                 "step_ratio": self.step,
                 "movement": self.movement,
                 "growth": self.growth,
-                "baseline_loss": self.baseline_loss,
+                "baseline_loss": self.facts.baseline_loss,
                 "logit_rms": self.logit_rms,
                 "trajectory": self.trajectory(),
                 "init": self.init.as_dict(),
@@ -138,12 +193,12 @@ class Evidence:
         )
 
 
-def plain(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """JSON-safe copy: floats rounded to 4 significant digits, nan/inf as strings."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, float):
         return float(f"{value:.4g}") if math.isfinite(value) else str(value)
     return value

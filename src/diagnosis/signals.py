@@ -1,26 +1,30 @@
 """Cheap, vectorized measurements of a model on the probe batch, as plain JSON-able numbers.
 
-A `Snapshot` condenses one `src.probe.probe` pass (forward + backward, no update): loss,
-per-layer gradient norms and update ratios, dead ReLU and saturated sigmoid/tanh shares,
-pre-activation scales and all-positive weight matrices. Names follow `src.probe`:
-'1.Dense:W' for parameters, '2.ReLU' for the input of activation layer 2.
+The measure stage of the diagnosis. A `Snapshot` condenses one `src.probe.probe` pass (forward
++ backward, no update): loss, per-layer gradient norms and update ratios, dead ReLU and saturated
+sigmoid/tanh shares, pre-activation scales and all-positive weight matrices. Names follow
+`src.probe`: '1.Dense:W' for parameters, '2.ReLU' for the input of activation layer 2; what a
+layer does is read from its class attributes (`src.activation.Activation`), not its name.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from src.activation import Activation
 from src.arrays import Array
-from src.diagnosis.facts import Facts
 from src.model.sequential import Sequential
 from src.probe import Probe, is_activation, norm, probe, ratio
 from src.trainer import Loss
 
-# |z| beyond which the derivative is below 1e-2: sigmoid'(4.6) = 0.0099, tanh'(3.0) = 0.0099.
-SATURATION_KNEE = {"Sigmoid": 4.6, "Tanh": 3.0}
+if TYPE_CHECKING:  # evidence.py reads Snapshot from here
+    from src.diagnosis.evidence import Facts
+
+Inputs = list[tuple[Activation, Array]]  # activation layers with their probed inputs (N, ...)
 NOISE_BATCHES = 4  # sub-batches of the run's batch size, for the gradient noise at that size
 
 
@@ -60,18 +64,20 @@ class Snapshot:
 def measure(state: Probe, model: Sequential, epoch: int, facts: Facts) -> Snapshot:
     """Condense a probe pass (taken with lr = facts.lr)."""
     weights = [name for name in state.weights if name.endswith(":W")]
-    output = _output_activation(model)
-    hidden = {k: z for k, z in state.preactivations.items() if k != output}
-    outs = {k: z for k, z in state.preactivations.items() if k == output}
+    layers = [layer for layer in model.layers if is_activation(layer)]  # as `probe` records them
+    named = {k: (layer, z) for (k, z), layer in zip(state.preactivations.items(), layers)}
+    output = model.layers[-1]  # an activation only when the loss takes no logits
+    hidden = {k: pair for k, pair in named.items() if pair[0] is not output}
+    outs = [pair for pair in named.values() if pair[0] is output]
     return Snapshot(
         epoch=epoch,
         loss=float(state.loss),
         accuracy=state.accuracy,
         grad_norms={name: state.grad_norms[name] for name in weights},
         update_ratios={name: step_ratio(state, name, facts) for name in weights},
-        preact_rms={k: rms(z) for k, z in hidden.items()},
-        dead_relu=dead_share(hidden),
-        saturated=saturated_share(hidden),
+        preact_rms={k: rms(z) for k, (_, z) in hidden.items()},
+        dead_relu=dead_share(list(hidden.values())),
+        saturated=saturated_share(list(hidden.values())),
         output_saturated=saturated_share(outs),
         positive_weights=[n for n in weights if state.weights[n].min(initial=np.inf) >= 0],
     )
@@ -80,7 +86,7 @@ def measure(state: Probe, model: Sequential, epoch: int, facts: Facts) -> Snapsh
 def step_ratio(state: Probe, name: str, facts: Facts) -> float:
     """||step|| / ||w|| of one update: lr*||g|| for SGD, lr/(1-mu)*||g|| for momentum at its
     steady state, lr*sqrt(size) for Adam (whose first steps move every weight by ~lr)."""
-    if facts.optimizer == "Adam":
+    if facts.normalizes_gradient:
         w = state.weights[name]
         return ratio(facts.lr * math.sqrt(w.size), state.weight_norms[name])
     return state.update_ratios[name] * facts.step_scale
@@ -90,12 +96,12 @@ def rms(z: Array) -> float:
     return norm(z) / math.sqrt(max(z.size, 1))
 
 
-def dead_share(preactivations: dict[str, Array]) -> float | None:
-    """Share of ReLU units never active on the batch; a unit is the last axis (Dense unit or
-    conv filter, over every position), pooled over the hidden ReLU layers."""
+def dead_share(inputs: Inputs) -> float | None:
+    """Share of units that can die (ReLU) never active on the batch; a unit is the last axis
+    (Dense unit or conv filter, over every position), pooled over those layers."""
     dead = total = 0
-    for name, z in preactivations.items():
-        if name.split(".", 1)[1] != "ReLU":
+    for layer, z in inputs:
+        if not layer.can_die:
             continue
         alive = (z > 0).reshape(-1, z.shape[-1]).any(axis=0)  # (units,)
         dead += int(alive.size - np.count_nonzero(alive))
@@ -103,24 +109,18 @@ def dead_share(preactivations: dict[str, Array]) -> float | None:
     return dead / total if total else None
 
 
-def saturated_share(preactivations: dict[str, Array]) -> float | None:
-    """Share of sigmoid/tanh inputs whose derivative is below 1e-2 (|z| past the knee)."""
+def saturated_share(inputs: Inputs) -> float | None:
+    """Share of inputs to saturating layers (sigmoid, tanh) whose derivative is below 1e-2
+    (|z| past the layer's knee)."""
     hits = total = 0
-    for name, z in preactivations.items():
-        knee = SATURATION_KNEE.get(name.split(".", 1)[1])
+    for layer, z in inputs:
+        knee = layer.saturation_knee
         if knee is None:
             continue
         with np.errstate(invalid="ignore"):
             hits += int(np.count_nonzero(np.abs(z) >= knee))  # nan counts as not saturated
         total += z.size
     return hits / total if total else None
-
-
-def _output_activation(model: Sequential) -> str | None:
-    """'5.Sigmoid' when the model ends in an activation layer (an MSE output), else None."""
-    i = len(model.layers) - 1
-    layer = model.layers[i]
-    return f"{i}.{type(layer).__name__}" if is_activation(layer) else None
 
 
 def noise_factor(model: Sequential, loss: Loss, x: Array, y: Array, batch: int) -> float:
@@ -147,7 +147,7 @@ def _weight_grad_norms(state: Probe) -> Array:
 def logit_rms(model: Sequential, x: Array) -> float:
     """RMS of the last layer's pre-activation output on `x` (the logits, before a sigmoid,
     tanh or softmax output layer): the output scale the init produced."""
-    layers = model.layers[:-1] if _output_activation(model) else model.layers
+    layers = model.layers[:-1] if is_activation(model.layers[-1]) else model.layers
     out = x
     with np.errstate(all="ignore"):
         for layer in layers:

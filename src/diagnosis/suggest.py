@@ -5,22 +5,23 @@ replacing any earlier value of the same key (`report.merge_overrides` does exact
 Values of the current option are preferred over switching options: `init.std=0.03` is valid
 on top of any `init=normal` run, while `init=xavier_normal` fails when an experiment set
 `init.std` (xavier_normal has no `std`); a switch that leaves such keys behind deletes them.
+An init's family is told by the keys its function takes (`std`, `low`/`high`), not its name.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
 import yaml
 from hydra.utils import get_method
 
+from src.checks import settable_keys
 from src.config_files import CONF_DIR as CONF  # the installed copy after `pip install .`
-from src.diagnosis.facts import Facts, target_name
+from src.diagnosis.evidence import Facts
+from src.names import INSTANTIATE_KEYS
 
-HYDRA_KEYS = {"_target_", "_partial_"}
-RELU_LIKE = {"ReLU", "LeakyReLU"}
+STEP_TARGET, BATCH_TARGET = 0.05, 0.35  # where a suggested lr / batch size aims the step
 
 
 def number(x: float) -> str:
@@ -39,6 +40,13 @@ def learning_rate(facts: Facts, factor: float) -> str:
     return f"optimizer.lr={number(nice_below(facts.lr * factor))}"
 
 
+def lower_learning_rate(facts: Facts, step: float) -> str:
+    """A learning rate whose step (at the run's batch size, at init) would be STEP_TARGET, or a
+    tenth of the current one when the step is already below that."""
+    factor = STEP_TARGET / step if step > STEP_TARGET else 0.1
+    return learning_rate(facts, factor)
+
+
 def batch_size(facts: Facts, noise: float, ratio: float, target: float) -> str:
     """The batch size whose step (ratio x noise factor at that size) comes down to `target`.
 
@@ -54,26 +62,27 @@ def batch_size(facts: Facts, noise: float, ratio: float, target: float) -> str:
 def init_scale(facts: Facts, fans: list[tuple[int, int]]) -> str:
     """Overrides giving the weights the scale of He (ReLU) or Xavier (sigmoid/tanh) init,
     for the widest layer, within the run's own init family where it has a scale key."""
-    relu = facts.activation in RELU_LIKE
-    stds = [math.sqrt(2 / fi) if relu else math.sqrt(2 / (fi + fo)) for fi, fo in fans]
+    he = facts.rectifier
+    stds = [math.sqrt(2 / fi) if he else math.sqrt(2 / (fi + fo)) for fi, fo in fans]
     std = min(stds)  # the widest fan-in needs the smallest weights
     node = facts.inits["init"]
-    kind = target_name(node)
-    if kind == "normal":
+    keys = _init_keys(node)
+    if "std" in keys:
         return f"init.std={number(std)}"
-    if kind == "uniform":
+    if {"low", "high"} <= keys.keys():
         a = number(std * math.sqrt(3))
         return f"init.low=-{a} init.high={a}"
-    return switch("init", "he_normal" if relu else "xavier_normal", node)
+    return switch("init", "he_normal" if he else "xavier_normal", node)
 
 
 def zero_mean_init(facts: Facts) -> str:
     """Make every one-signed uniform init symmetric about 0, keeping its width."""
     parts = []
     for key, node in facts.inits.items():
-        if target_name(node) != "uniform":
+        keys = _init_keys(node)
+        if not {"low", "high"} <= keys.keys():
             continue
-        low, high = float(node.get("low", -0.05)), float(node.get("high", 0.05))
+        low, high = float(keys["low"]), float(keys["high"])
         if low >= 0:
             parts.append(f"{key}.low={number(-high)}")
         elif high <= 0:
@@ -92,7 +101,7 @@ def switch(group: str, option: str, node: dict[str, Any]) -> str:
     )  # fmt: skip
     extra = [
         k for k, v in node.items()
-        if k not in HYDRA_KEYS and k not in accepted and defaults.get(k, object()) != v
+        if k not in INSTANTIATE_KEYS and k not in accepted and defaults.get(k, object()) != v
     ]  # fmt: skip
     return " ".join([f"{group}={option}", *(f"~{group}.{k}" for k in extra)])
 
@@ -103,8 +112,9 @@ def _yaml(group: str, option: str) -> dict[str, Any]:
 
 
 def _settable(target: str) -> set[str]:
-    if not target:
-        return set()
-    fn = get_method(target)
-    params = inspect.signature(fn).parameters
-    return {n for n, p in params.items() if p.default is not inspect.Parameter.empty}
+    return set(settable_keys(get_method(target))) if target else set()
+
+
+def _init_keys(node: dict[str, Any]) -> dict[str, Any]:
+    """An init node's values over its function's defaults: {'low': 0.0, 'high': 0.05}."""
+    return {**settable_keys(get_method(node["_target_"])), **node}

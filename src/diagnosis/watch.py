@@ -15,8 +15,7 @@ from omegaconf import DictConfig
 
 from src.arrays import Array
 from src.diagnosis import signals as sig
-from src.diagnosis.evidence import Evidence
-from src.diagnosis.facts import Facts, read_facts
+from src.diagnosis.evidence import Evidence, Facts, read_facts
 from src.diagnosis.rules import diagnose
 from src.model.sequential import Sequential
 from src.probe import blas_controller, probe
@@ -45,7 +44,7 @@ class Watch:
             self.snapshots = [self._snapshot(0)]
             self.logit_rms = sig.logit_rms(model, self.x)
             # Adam divides by the gradient's own scale: batch noise does not enlarge its steps.
-            adam = facts.optimizer == "Adam"
+            adam = facts.normalizes_gradient
             batch = facts.batch_size
             self.noise = 1.0 if adam else sig.noise_factor(model, loss, self.x, self.y, batch)
 

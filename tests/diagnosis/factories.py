@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
-from src.diagnosis.evidence import Evidence
-from src.diagnosis.facts import Facts
+from src.diagnosis.evidence import Evidence, Facts
 from src.diagnosis.signals import Snapshot
 
 FACTS = Facts(
-    lr=0.1, batch_size=32, n_train=1438, n_classes=10, epochs=20, optimizer="SGD",
-    momentum=0.0, activation="ReLU", loss="CrossEntropy", targets="class",
-    output_activation="", normalize="unit", model="mlp", hidden=(100,),
+    lr=0.1, batch_size=32, n_train=1438, n_classes=10, epochs=20, normalize="unit",
+    step_scale=1.0, normalizes_gradient=False, activation="ReLU", rectifier=True,
+    keeps_scale=True, saturates=False, takes_logits=True, baseline_loss=math.log(10),
+    targets="class", output_activation="",
     inits={"init": {"_target_": "src.init.he_normal"}},
     loss_node={"_target_": "src.loss.CrossEntropy"},
 )  # fmt: skip
+SIGMOID = {"activation": "Sigmoid", "rectifier": False, "keeps_scale": False, "saturates": True}
+MSE = {"takes_logits": False, "baseline_loss": 0.45}  # one-hot targets, 10 classes
 
 
 def snapshot(epoch: int = 0, **changes: Any) -> Snapshot:

@@ -6,9 +6,8 @@ import math
 
 import pytest
 
-from src.diagnosis import rules, training
-from src.diagnosis.rules import diagnose
-from tests.diagnosis.factories import evidence, snapshot
+from src.diagnosis.rules import config, diagnose, hyperparameters, mechanism
+from tests.diagnosis.factories import MSE, SIGMOID, evidence, snapshot
 
 NEG = {"init": {"_target_": "src.init.uniform", "low": -0.1, "high": 0.0}}
 POS = {"init": {"_target_": "src.init.uniform", "low": 0.0, "high": 0.1}}
@@ -21,7 +20,7 @@ def causes(e):
 
 def test_a_converged_run_has_no_cause_whatever_the_signals():
     e = evidence("converged", last={"dead_relu": 0.9})
-    assert diagnose(e) == [] and rules.dead_relu(e) is not None
+    assert diagnose(e) == [] and mechanism.dead_relu(e) is not None
 
 
 def test_findings_are_ordered_by_confidence():
@@ -34,37 +33,37 @@ def test_findings_are_ordered_by_confidence():
 
 def test_relus_killed_by_the_steps_suggest_a_learning_rate_that_tames_them():
     e = evidence(last={"dead_relu": 1.0}, init={"update_ratios": {"1.Dense:W": 3.0}}, noise=1.0)
-    finding = rules.dead_relu(e)
+    finding = mechanism.dead_relu(e)
     assert finding.suggestion == "optimizer.lr=0.001"  # 0.1 * 0.05 / 3, rounded down to 1-2-5
     assert "3% at init" in finding.summary and "3x their size" in finding.summary
 
 
 def test_relus_dead_at_init_suggest_a_zero_mean_init():
     e = evidence(init={"dead_relu": 1.0}, last={"dead_relu": 1.0}, facts={"inits": NEG})
-    f = rules.dead_relu(e)
+    f = mechanism.dead_relu(e)
     assert f.suggestion == "init.high=0.1" and "already at init" in f.summary
 
 
 def test_dead_relu_threshold_is_seventy_percent():
-    assert rules.dead_relu(evidence(last={"dead_relu": 0.69})) is None
-    assert rules.dead_relu(evidence(last={"dead_relu": 0.70})) is not None
+    assert mechanism.dead_relu(evidence(last={"dead_relu": 0.69})) is None
+    assert mechanism.dead_relu(evidence(last={"dead_relu": 0.70})) is not None
 
 
 def test_raw_inputs_count_only_when_they_hurt():
     raw = {"max_abs": 255.0, "integer_valued": True, "std": 90.0}
     calm = evidence(inputs=raw, facts={"normalize": "none"})
-    assert rules.unnormalized_input(calm) is None  # small steps, nothing dead: the net copes
+    assert config.unnormalized_input(calm) is None  # small steps, nothing dead: the net copes
     hurt = evidence(inputs=raw, facts={"normalize": "none"}, last={"dead_relu": 1.0})
     assert causes(hurt)[0] == "unnormalized_input"
-    assert rules.unnormalized_input(hurt).suggestion == "dataset.normalize=unit"
+    assert config.unnormalized_input(hurt).suggestion == "dataset.normalize=unit"
 
 
 def test_one_signed_init_needs_a_measured_consequence():
     quiet = evidence(facts={"inits": POS}, init={"positive_weights": ["1.Dense:W"]})
-    assert rules.all_positive_init(quiet) is None
+    assert config.all_positive_init(quiet) is None
     big_steps = {"positive_weights": ["1.Dense:W"], "update_ratios": {"a:W": 2.0}}
     loud = evidence(facts={"inits": POS}, init=big_steps)
-    assert rules.all_positive_init(loud).suggestion == "init.low=-0.1"
+    assert config.all_positive_init(loud).suggestion == "init.low=-0.1"
 
 
 @pytest.mark.parametrize(
@@ -77,30 +76,30 @@ def test_one_signed_init_needs_a_measured_consequence():
 )
 def test_output_loss_mismatches(output, targets, suggestion, confidence):
     mse = {"_target_": "src.loss.MSE", "targets": targets}
-    e = evidence(facts={"loss": "MSE", "output_activation": output, "targets": targets,
+    e = evidence(facts={**MSE, "output_activation": output, "targets": targets,
                         "loss_node": mse})  # fmt: skip
-    f = rules.loss_output_mismatch(e)
+    f = config.loss_output_mismatch(e)
     assert (f.suggestion, f.confidence) == (suggestion, confidence)
 
 
 def test_saturation_at_init_suggests_the_xavier_scale_for_the_widest_layer():
     normal = {"init": {"_target_": "src.init.normal", "std": 1.0}}
-    e = evidence(facts={"activation": "Sigmoid", "inits": normal}, init={"saturated": 0.8},
+    e = evidence(facts={**SIGMOID, "inits": normal}, init={"saturated": 0.8},
                  fans=[(784, 1000), (1000, 10)])  # fmt: skip
-    assert rules.saturated_activation(e).suggestion == "init.std=0.033"
+    assert mechanism.saturated_activation(e).suggestion == "init.std=0.033"
 
 
 def test_a_trained_output_on_its_targets_is_not_saturation():
     e = evidence("learning", last={"output_saturated": 1.0})
-    assert rules.saturated_activation(e) is None
+    assert mechanism.saturated_activation(e) is None
 
 
 def test_vanishing_needs_depth_and_a_tiny_first_to_last_ratio():
     grads = {"a:W": 1e-3, "b:W": 1.0, "c:W": 1.0}
-    e = evidence(init={"grad_norms": grads}, facts={"activation": "Sigmoid"}, fans=[(64, 64)] * 3)
-    assert rules.vanishing_gradient(e).suggestion == "activation=relu"
+    e = evidence(init={"grad_norms": grads}, facts=SIGMOID, fans=[(64, 64)] * 3)
+    assert mechanism.vanishing_gradient(e).suggestion == "activation=relu"
     shallow = evidence(init={"grad_norms": {"a:W": 1e-3, "b:W": 1.0}})
-    assert rules.vanishing_gradient(shallow) is None
+    assert mechanism.vanishing_gradient(shallow) is None
 
 
 def test_exploding_needs_growth_through_relu_layers_and_a_big_step():
@@ -108,15 +107,15 @@ def test_exploding_needs_growth_through_relu_layers_and_a_big_step():
     e = evidence(init={"preact_rms": rms, "update_ratios": {"a:W": 2.0}},
                  fans=[(64, 64)] * 4, facts={"inits": {"init": {"_target_": "src.init.normal",
                                                                 "std": 1.0}}})  # fmt: skip
-    assert rules.exploding_gradient(e).suggestion == "init.std=0.18"  # He: sqrt(2 / 64)
+    assert mechanism.exploding_gradient(e).suggestion == "init.std=0.18"  # He: sqrt(2 / 64)
     calm = evidence(init={"preact_rms": rms}, fans=[(64, 64)] * 4)
-    assert rules.exploding_gradient(calm) is None
+    assert mechanism.exploding_gradient(calm) is None
 
 
 def test_a_noisy_small_batch_is_told_apart_from_a_rate_too_high_for_any_batch():
     small = evidence(init={"update_ratios": {"a:W": 0.26}}, noise=4.6, facts={"batch_size": 1})
     assert causes(small)[0] == "batch_too_small_for_lr"
-    assert training.batch_too_small_for_lr(small).suggestion == "trainer.batch_size=32"
+    assert hyperparameters.batch_too_small_for_lr(small).suggestion == "trainer.batch_size=32"
     high = evidence(init={"update_ratios": {"a:W": 2.6}}, noise=4.6, facts={"batch_size": 1})
     assert "learning_rate_too_high" in causes(high) and "batch_too_small_for_lr" not in causes(high)
 
@@ -124,23 +123,23 @@ def test_a_noisy_small_batch_is_told_apart_from_a_rate_too_high_for_any_batch():
 def test_divergence_is_always_explained():
     e = evidence("diverged", metrics={"first_nonfinite_step": 3}, nonfinite_layer="loss",
                  epoch_losses=[], init={"update_ratios": {"a:W": 100.0}})  # fmt: skip
-    f = training.learning_rate_too_high(e)
+    f = hyperparameters.learning_rate_too_high(e)
     assert "non-finite at step 3 in the loss" in f.summary
     assert f.suggestion == "optimizer.lr=2e-05"  # step 100 x noise 1.25: 0.1 * 0.05 / 125
 
 
 def test_a_small_rate_is_raised_only_while_the_loss_falls_smoothly():
     slow = evidence(init={"update_ratios": {"a:W": 1e-4}})  # 900 steps x 1e-4 = 0.09
-    assert training.learning_rate_too_low(slow).suggestion == "optimizer.lr=5"
+    assert hyperparameters.learning_rate_too_low(slow).suggestion == "optimizer.lr=5"
     bumpy = evidence(init={"update_ratios": {"a:W": 1e-4}},
                      epoch_losses=[2.0, 1.9, 2.0, 1.8] + [1.7] * 16)  # fmt: skip
-    assert training.learning_rate_too_low(bumpy) is None
+    assert hyperparameters.learning_rate_too_low(bumpy) is None
 
 
 def test_too_small_an_init_shrinks_the_signal_layer_by_layer():
     rms = {"2.ReLU": 1e-2, "4.ReLU": 1e-4, "6.ReLU": 1e-6}
     e = evidence(init={"preact_rms": rms}, fans=[(64, 100), (100, 100), (100, 100), (100, 10)])
-    f = training.bad_init_scale(e)
+    f = mechanism.bad_init_scale(e)
     assert "shrinks 1e+02x per layer" in f.summary
 
 
@@ -152,18 +151,12 @@ def test_trajectories():
     assert evidence(metrics={"first_nonfinite_step": 5}).trajectory() == "diverged"
 
 
-@pytest.mark.parametrize(
-    ("facts", "expected"),
-    [
-        ({}, math.log(10)),
-        ({"loss": "MSE", "targets": "onehot"}, 0.45),
-        ({"loss": "MSE", "targets": "pm1"}, 1.8),
-    ],
-)
-def test_constant_output_baselines(facts, expected):
-    assert evidence(facts=facts).baseline_loss == pytest.approx(expected)
-
-
 def test_snapshot_ratios_tolerate_zero_gradients():
     snap = snapshot(grad_norms={"a:W": 0.0, "b:W": 0.0})
     assert math.isnan(snap.first_last_grad_ratio)
+
+
+def test_depth_growth_counts_only_activations_that_keep_the_scale():
+    rms = {"2.ReLU": 1.0, "4.ReLU": 4.0, "6.ReLU": 16.0}
+    assert evidence(init={"preact_rms": rms}).growth == pytest.approx(4.0)
+    assert math.isnan(evidence(init={"preact_rms": rms}, facts=SIGMOID).growth)

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from src.activation import ReLU, Sigmoid
+from src.activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from src.diagnosis import signals as sig
-from src.diagnosis.facts import Facts
+from src.diagnosis.evidence import Facts
 from src.init import he_normal
 from src.loss import MSE, CrossEntropy
 from src.model.mlp import mlp
@@ -29,27 +29,27 @@ def data(rng, n=32):
 
 def test_dead_share_counts_units_never_positive_on_the_batch():
     z = np.array([[1.0, -1.0, 0.0], [-2.0, -1.0, 0.0]])  # unit 0 fires once: alive
-    assert sig.dead_share({"2.ReLU": z}) == pytest.approx(2 / 3)
-    assert sig.dead_share({"2.Sigmoid": z}) is None  # no ReLU layer: no share
+    assert sig.dead_share([(ReLU(), z)]) == pytest.approx(2 / 3)
+    assert sig.dead_share([(Sigmoid(), z), (LeakyReLU(), z)]) is None  # none can die: no share
 
 
 def test_a_conv_filter_is_one_unit_over_every_position():
     z = -np.ones((2, 3, 3, 4))  # (N, H, W, F)
     z[1, 2, 0, 3] = 0.5  # filter 3 fires at one position of one image
-    assert sig.dead_share({"1.ReLU": z}) == pytest.approx(3 / 4)
+    assert sig.dead_share([(ReLU(), z)]) == pytest.approx(3 / 4)
 
 
 def test_saturation_uses_each_activations_own_knee():
     z = np.array([[4.0, 5.0, -5.0, np.nan]])
-    assert sig.saturated_share({"2.Sigmoid": z}) == pytest.approx(2 / 4)  # |z| >= 4.6
-    assert sig.saturated_share({"2.Tanh": z}) == pytest.approx(3 / 4)  # |z| >= 3
-    assert sig.saturated_share({"2.ReLU": z}) is None
+    assert sig.saturated_share([(Sigmoid(), z)]) == pytest.approx(2 / 4)  # |z| >= 4.6
+    assert sig.saturated_share([(Tanh(), z)]) == pytest.approx(3 / 4)  # |z| >= 3
+    assert sig.saturated_share([(ReLU(), z)]) is None
 
 
 def test_knees_are_where_the_derivative_falls_below_one_percent():
-    s = 1 / (1 + math.exp(-sig.SATURATION_KNEE["Sigmoid"]))
+    s = 1 / (1 + math.exp(-Sigmoid.saturation_knee))
     assert s * (1 - s) == pytest.approx(0.01, abs=3e-4)
-    assert 1 - math.tanh(sig.SATURATION_KNEE["Tanh"]) ** 2 == pytest.approx(0.01, abs=3e-4)
+    assert 1 - math.tanh(Tanh.saturation_knee) ** 2 == pytest.approx(0.01, abs=3e-4)
 
 
 def test_measure_gives_plain_numbers_per_weight_matrix(rng):
@@ -64,7 +64,7 @@ def test_measure_gives_plain_numbers_per_weight_matrix(rng):
 def test_adam_steps_scale_with_the_square_root_of_the_size(rng):
     model, (x, y) = net(rng), data(rng)
     state = probe(model, CrossEntropy(), x, y, 0.01)
-    adam = Facts(**{**FACTS.__dict__, "optimizer": "Adam", "lr": 0.01})
+    adam = Facts(**{**FACTS.__dict__, "normalizes_gradient": True, "lr": 0.01})
     w = state.weights["0.Dense:W"]
     expected = 0.01 * math.sqrt(w.size) / np.linalg.norm(w)
     assert sig.step_ratio(state, "0.Dense:W", adam) == pytest.approx(expected)

@@ -30,17 +30,17 @@ def test_batch_size_from_the_noise_model():
 
 
 @pytest.mark.parametrize(
-    ("node", "activation", "expected"),
+    ("node", "rectifier", "expected"),
     [
-        ({"_target_": "src.init.normal", "std": 1.0}, "ReLU", "init.std=0.18"),
-        ({"_target_": "src.init.uniform", "low": 0.0, "high": 1.0}, "ReLU",
+        ({"_target_": "src.init.normal", "std": 1.0}, True, "init.std=0.18"),
+        ({"_target_": "src.init.uniform", "low": 0.0, "high": 1.0}, True,
          "init.low=-0.31 init.high=0.31"),
-        ({"_target_": "src.init.he_normal"}, "Sigmoid", "init=xavier_normal"),
-        ({"_target_": "src.init.xavier_normal"}, "ReLU", "init=he_normal"),
+        ({"_target_": "src.init.he_normal"}, False, "init=xavier_normal"),
+        ({"_target_": "src.init.xavier_normal"}, True, "init=he_normal"),
     ],
 )  # fmt: skip
-def test_init_scale_stays_in_the_runs_init_family(node, activation, expected):
-    facts = FACTS.__class__(**{**FACTS.__dict__, "activation": activation, "inits": {"init": node}})
+def test_init_scale_stays_in_the_runs_init_family(node, rectifier, expected):
+    facts = FACTS.__class__(**{**FACTS.__dict__, "rectifier": rectifier, "inits": {"init": node}})
     assert suggest.init_scale(facts, [(64, 64), (64, 10)]) == expected
 
 

@@ -1,4 +1,4 @@
-"""A named cause (`Finding`), the thresholds the rules use, and helpers they share.
+"""What every rule returns (`Finding`) and the thresholds the rule families share.
 
 Every threshold is explained, with the runs it was calibrated on, in docs/diagnosis.md.
 """
@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from src.diagnosis import suggest
-from src.diagnosis.evidence import Evidence, plain
-from src.diagnosis.signals import Snapshot
+from src.diagnosis.evidence import json_safe
 
 DEAD = 0.7  # share of hidden ReLUs that never fire (AUTOTRAINER / DeepDiagnosis)
 SATURATED = 0.5  # share of sigmoid/tanh inputs with derivative < 1e-2 (DeepDiagnosis)
@@ -18,11 +16,11 @@ VANISHING = 0.04  # first/last gradient norm ratio at init; nets here stall from
 EXPLODING = 1e3  # the same ratio, the other way
 GROWTH, SHRINK = 2.0, 0.5  # pre-activation RMS factor per ReLU or tanh layer at init
 STEP_HIGH = 0.5  # ||step|| / ||w||: the digits grid converges up to 0.38, stalls from 0.58
-STEP_TARGET, BATCH_TARGET = 0.05, 0.35  # where a suggested lr / batch size aims the step
 MOVEMENT_LOW, MOVEMENT_TARGET = 2.0, 5.0  # steps x ratio: below 2 nothing converged
 LOGITS_HIGH = 5.0  # logit RMS at init: softmax near one-hot, sigmoid/tanh past the knee
 COLLAPSE = 0.9  # share of test samples given the most predicted class
 RAW_MAX = 10.0  # max |x| above this (or integer pixels > 1) counts as unnormalized
+UNSTABLE = ("diverged", "rising", "oscillating")  # loss trajectories of a rate at its edge
 
 
 @dataclass(frozen=True)
@@ -40,20 +38,10 @@ class Finding:
             "cause": self.cause,
             "confidence": round(self.confidence, 3),
             "summary": self.summary,
-            "evidence": plain(self.evidence),
+            "evidence": json_safe(self.evidence),
             "suggestion": self.suggestion,
         }
 
 
 def pct(x: float) -> str:
     return f"{x:.0%}"
-
-
-def saturation(s: Snapshot) -> float:
-    return max((v for v in (s.saturated, s.output_saturated) if v is not None), default=0.0)
-
-
-def lower_lr(e: Evidence) -> str:
-    """A learning rate whose step at init would be STEP_TARGET (or a tenth of the current)."""
-    factor = STEP_TARGET / e.step if e.step > STEP_TARGET else 0.1
-    return suggest.learning_rate(e.facts, factor)

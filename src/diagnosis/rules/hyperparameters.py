@@ -1,64 +1,26 @@
-"""Rules about how the run was trained: init scale, learning rate, batch size, run length.
-
-They speak when no config defect or measured mechanism (see `rules`) explains the failure
-better; their confidence is lower, so they follow such findings in the report.
+"""Training hyperparameters with nothing more specific to show (confidence 0.7-0.8): the
+learning rate and the batch size; then the fallbacks (< 0.5): too few epochs, one class for all.
 """
 
 from __future__ import annotations
 
 from src.diagnosis import suggest
 from src.diagnosis.evidence import Evidence
-from src.diagnosis.findings import (
-    BATCH_TARGET,
+from src.diagnosis.rules.common import (
     COLLAPSE,
-    LOGITS_HIGH,
     MOVEMENT_LOW,
     MOVEMENT_TARGET,
-    SHRINK,
     STEP_HIGH,
-    STEP_TARGET,
+    UNSTABLE,
     Finding,
-    lower_lr,
     pct,
 )
-
-UNSTABLE = ("diverged", "rising", "oscillating")
-
-
-def bad_init_scale(e: Evidence) -> Finding | None:
-    growth, loss0, base = e.growth, e.init.loss, e.baseline_loss
-    too_small = e.depth >= 3 and growth < SHRINK
-    too_large = e.logit_rms > LOGITS_HIGH
-    if not (too_small or too_large):
-        return None
-    if too_small:
-        text = (
-            f"the signal shrinks {1 / growth:.2g}x per layer at init (pre-activation RMS "
-            f"{_rms_span(e)}): the output is near constant and every gradient tiny"
-        )
-    else:
-        text = (
-            f"the logits have RMS {e.logit_rms:.3g} at init (healthy ~1): loss {loss0:.3g} "
-            f"vs {base:.3g} for a constant output"
-        )
-    # Large logits alone rarely fail a run (N(0, 3^2) and N(0, 10^2) digits nets converge:
-    # cross-entropy's gradient does not vanish): a note, below the fallbacks.
-    confidence = 0.8 if too_small else 0.35
-    return Finding(
-        "bad_init_scale", confidence, text, suggest.init_scale(e.facts, e.fans),
-        {"logit_rms": e.logit_rms, "init_loss": loss0, "baseline_loss": base,
-         "growth_per_layer": growth},
-    )  # fmt: skip
-
-
-def _rms_span(e: Evidence) -> str:
-    values = list(e.init.preact_rms.values())
-    return f"{values[0]:.3g} -> {values[-1]:.3g}"
+from src.diagnosis.suggest import BATCH_TARGET, STEP_TARGET
 
 
 def batch_too_small_for_lr(e: Evidence) -> Finding | None:
     f = e.facts
-    if f.optimizer == "Adam" or f.batch_size >= f.n_train:
+    if f.normalizes_gradient or f.batch_size >= f.n_train:
         return None
     if not (e.step > STEP_HIGH >= e.ratio):
         return None
@@ -95,7 +57,7 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
         0.8 if trajectory in UNSTABLE else 0.75,
         f"one step moves the weights by {e.step:.2g}x their size at init (healthy <= "
         f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}",
-        lower_lr(e),
+        suggest.lower_learning_rate(e.facts, e.step),
         {
             "step_ratio": e.step,
             "trajectory": trajectory,
@@ -149,12 +111,12 @@ def output_collapse(e: Evidence) -> Finding | None:
     share = e.metrics.get("predicted_class_share")
     if share is None or share < COLLAPSE:
         return None
-    flat = abs(e.losses[-1] - e.baseline_loss) / e.baseline_loss < 0.1
-    why = f"; the loss sits at the constant-output {e.baseline_loss:.3g}" if flat else ""
-    if e.facts.loss == "MSE":
+    flat = abs(e.losses[-1] - e.facts.baseline_loss) / e.facts.baseline_loss < 0.1
+    why = f"; the loss sits at the constant-output {e.facts.baseline_loss:.3g}" if flat else ""
+    if not e.facts.takes_logits:
         fix = suggest.switch("loss", "cross_entropy", e.facts.loss_node)  # no prior plateau
     elif e.trajectory() in UNSTABLE or e.step > STEP_HIGH:
-        fix = lower_lr(e)
+        fix = suggest.lower_learning_rate(e.facts, e.step)
     else:
         fix = f"trainer.epochs={3 * e.facts.epochs}"
     return Finding(
