@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,7 @@ from src.edge.search import Bracket, Points, State, brackets, disagreement, lr_m
 COLUMNS = ("batch_size", "others", "transition", "lo", "hi", "ratio", "resolved", "runs",
            "seeds_disagree_lo", "seeds_disagree_hi")  # fmt: skip
 BEND_GAIN = 0.5  # a bend is reported when two segments leave < half the squared residual of one
+BEND_TURN = 0.25  # ... and their slopes differ by at least this much
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,23 @@ def rows(state: State, batch_key: str, resolution: float) -> list[Row]:
     for group, points in state.items():
         batch, others = split_group(group, batch_key)
         runs = sum(len(outcomes) for outcomes in points.values())
-        found_here = brackets(group, points)
-        for i, bracket in enumerate(found_here):
-            start = found_here[i - 1].hi if i else 0.0
-            stop = found_here[i + 1].lo if i + 1 < len(found_here) else math.inf
-            band = _band(points, start, stop)
+        for bracket in brackets(group, points):
+            band = _band(points, bracket)
             found.append(Row(batch, others, bracket, bracket.ratio <= resolution, runs, band))
     return sorted(found, key=lambda r: (r.others, r.batch_size or 0.0, r.bracket.lo))
 
 
-def _band(points: Points, start: float, stop: float) -> tuple[float, float] | None:
-    """The lrs in [start, stop] where the seeds disagree, as (lowest, highest)."""
-    mixed = [lr for lr in disagreement(points) if start <= lr <= stop]
-    return (mixed[0], mixed[-1]) if mixed else None
+def _band(points: Points, bracket: Bracket) -> tuple[float, float] | None:
+    """The run of lrs where the seeds disagree that touches the bracket, as (lowest, highest)."""
+    lrs = sorted(points)
+    mixed = set(disagreement(points))
+    lo, hi = lrs.index(bracket.lo), lrs.index(bracket.hi)
+    while lo >= 0 and lrs[lo] in mixed:
+        lo -= 1
+    while hi < len(lrs) and lrs[hi] in mixed:
+        hi += 1
+    inside = [lr for lr in lrs[lo + 1 : hi] if lr in mixed]
+    return (inside[0], inside[-1]) if inside else None
 
 
 def boundary_csv(found: list[Row]) -> str:
@@ -108,7 +112,7 @@ def fit_edge(batch_sizes: list[float], lrs: list[float]) -> Fit | None:
     best = min((_hinge(x, y, knot) for knot in np.linspace(x[1], x[-2], 200)),
                key=lambda h: h[0])  # fmt: skip
     sse, knot, below, above = best
-    if sse >= BEND_GAIN * line_sse:
+    if sse >= BEND_GAIN * line_sse or abs(above - below) < BEND_TURN:
         return Fit(float(slope), float(intercept))
     return Fit(float(slope), float(intercept), float(10**knot), below, above)
 
