@@ -86,7 +86,7 @@ class Grid:
         return batch
 
     def read(self, sweep_dir: Path) -> tuple[State, set[Run]]:
-        """Outcomes of this grid's finished runs under `sweep_dir`, and those runs."""
+        """Outcomes of this grid's finished runs under `sweep_dir`, and those not to run again."""
         by_identity = {_identity(parse_overrides(list(g))): g for g in self.groups()}
         seeds = {None if s is None else _parse(self.settings.seed_key, s): s for s in self.seeds}
         state: State = {group: {} for group in self.groups()}
@@ -102,7 +102,8 @@ class Grid:
             if not isinstance(lr, (int, float)):
                 continue
             state[group].setdefault(float(lr), []).append(cell.outcome)
-            done.add((group, float(lr), seeds[seed]))
+            if cell.outcome != "error":  # as for any sweep, a re-run retries error cells
+                done.add((group, float(lr), seeds[seed]))
         return state, done
 
     @property

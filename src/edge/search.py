@@ -39,8 +39,11 @@ def midpoint(lo: float, hi: float) -> float:
 
 
 def majority(outcomes: Iterable[str]) -> str | None:
-    """The most common outcome; a tie goes to the more severe one. None when there is none."""
-    counts = Counter(outcomes)
+    """The most common outcome; a tie goes to the more severe one. None when there is none.
+
+    An `error` run (it raised) says nothing about training and does not vote.
+    """
+    counts = Counter(o for o in outcomes if o != "error")
     if not counts:
         return None
     rank = {name: i for i, name in enumerate(SEVERITY)}
@@ -125,6 +128,10 @@ def lr_max(group: Group, points: Points) -> Bracket | None:
     return edges[-1] if edges else None
 
 
+def _voters(state: State, group: Group, lr: float) -> list[str]:
+    return [o for o in state.get(group, {}).get(lr, []) if o != "error"]
+
+
 def run_search(
     read: Callable[[], State],
     launch: Callable[[list[Point]], None],
@@ -139,7 +146,7 @@ def run_search(
     `launch` runs every seed of the given points as one batch.
     """
     state, tried, rounds = read(), set(), 0
-    todo = [(g, lr) for g, lr in coarse if len(state.get(g, {}).get(lr, [])) < seeds]
+    todo = [(g, lr) for g, lr in coarse if len(_voters(state, g, lr)) < seeds]
     while True:
         if not todo:  # the coarse grid is done (now or by an earlier run): refine
             spent = len(tried | {(g, lr) for g, points in state.items() for lr in points}) * seeds

@@ -67,15 +67,17 @@ def test_read_takes_this_grids_finished_runs_only(tmp_path):
     make_cell(tmp_path, [*tanh, "optimizer.lr=0.01", "trainer.seed=0"], {"outcome": "converged"})
     make_cell(tmp_path, [*tanh, "optimizer.lr=0.01", "trainer.seed=1"], {"outcome": "diverged"})
     make_cell(tmp_path, [*tanh, "optimizer.lr=1", "trainer.seed=0"], None)  # still pending
+    make_cell(tmp_path, [*tanh, "optimizer.lr=1", "trainer.seed=1"], {"outcome": "error"})
     make_cell(tmp_path, [*tanh, "optimizer.lr=1", "trainer.seed=7"], {"outcome": "diverged"})
     relu = ["activation=relu", "trainer.batch_size=4", "optimizer.lr=1", "trainer.seed=1"]
     make_cell(tmp_path, relu, {"outcome": "converged"})  # another sweep into the same folder
     state, done = grid.read(tmp_path)
     group = grid.groups()[0]
     assert group == ("trainer.batch_size=4", "activation=tanh")
-    assert sorted(state[group][0.01]) == ["converged", "diverged"] and 1.0 not in state[group]
+    assert sorted(state[group][0.01]) == ["converged", "diverged"]
+    assert state[group][1.0] == ["error"]
     assert done == {(group, 0.01, "0"), (group, 0.01, "1")}
-    # Resume: the coarse point 0.01 is complete, 1 runs both seeds (one was pending).
+    # Resume: the coarse point 0.01 is complete; 1 runs both seeds (pending, error).
     jobs = grid.jobs([(group, 0.01), (group, 1.0)], done)
     assert [job[:2] for job in jobs] == [["optimizer.lr=1", "trainer.seed=0"],
                                          ["optimizer.lr=1", "trainer.seed=1"]]  # fmt: skip

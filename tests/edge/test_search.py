@@ -65,6 +65,8 @@ def test_majority_ties_go_to_the_more_severe_outcome():
     assert majority(["converged", "diverged"]) == "diverged"
     assert majority(["stalled", "diverged"]) == "diverged"
     assert majority([]) is None
+    assert majority(["error", "error", "converged"]) == "converged"  # a crash does not vote
+    assert majority(["error"]) is None
 
 
 def test_brackets_name_each_change_of_outcome():
