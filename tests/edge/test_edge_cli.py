@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sweep.test_sweep_run import sweep
+
 # Short runs at 2 batch sizes, 4 coarse lrs: 8 coarse runs, then rounds of 4 (2 edges x 2 bs).
 TINY = ["sweep=bs_lr_edge", "trainer.batch_size=32,256", "trainer.epochs=2", "logger=none",
-        "hydra.sweeper.lr_points=4", "hydra.launcher.n_jobs=2"]  # fmt: skip
-
-
-def run(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "src.train", *overrides, f"hydra.sweep.dir={sweep_dir}"],
-        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "error"},
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        "hydra.sweeper.lr_points=4"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -34,7 +24,7 @@ def run(sweep_dir: Path, *overrides: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, override, message):
-    proc = run(tmp_path / "sweep", "sweep=bs_lr_edge", override)
+    proc = sweep(tmp_path / "sweep", "sweep=bs_lr_edge", override)
     lines = proc.stderr.strip().splitlines()
     assert proc.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {message}")
     assert not (tmp_path / "sweep").exists()
@@ -51,7 +41,7 @@ def outcome_at(sweep_dir: Path, batch: str, lr: str) -> str:
 
 @pytest.mark.slow
 def test_tiny_search_brackets_its_edges_and_resumes(tmp_path):
-    proc = run(tmp_path, *TINY, "hydra.sweeper.budget=16")
+    proc = sweep(tmp_path, *TINY, "hydra.sweeper.budget=16")
     assert proc.returncode == 0, proc.stderr
     first = finished(tmp_path)
     assert len(first) == 16  # 8 coarse + 2 rounds of 4: the budget is spent exactly
@@ -69,7 +59,7 @@ def test_tiny_search_brackets_its_edges_and_resumes(tmp_path):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
 
     # Same command, larger budget: nothing finished runs again, refinement continues.
-    proc = run(tmp_path, *TINY, "hydra.sweeper.budget=20")
+    proc = sweep(tmp_path, *TINY, "hydra.sweeper.budget=20")
     assert proc.returncode == 0, proc.stderr
     again = finished(tmp_path)
     assert len(again) == 20
