@@ -87,6 +87,7 @@ class Fit:
     bend: float | None = None  # the critical batch size
     slope_below: float | None = None
     slope_above: float | None = None
+    at_bend: float | None = None  # the two segments' log10 lr_max at the bend
 
 
 def edges(state: State, batch_key: str) -> dict[str, list[tuple[float, Bracket]]]:
@@ -111,18 +112,20 @@ def fit_edge(batch_sizes: list[float], lrs: list[float]) -> Fit | None:
         return Fit(float(slope), float(intercept))
     best = min((_hinge(x, y, knot) for knot in np.linspace(x[1], x[-2], 200)),
                key=lambda h: h[0])  # fmt: skip
-    sse, knot, below, above = best
+    sse, knot, below, above, level = best
     if sse >= BEND_GAIN * line_sse or abs(above - below) < BEND_TURN:
         return Fit(float(slope), float(intercept))
-    return Fit(float(slope), float(intercept), float(10**knot), below, above)
+    return Fit(float(slope), float(intercept), float(10**knot), below, above, level)
 
 
-def _hinge(x: np.ndarray, y: np.ndarray, knot: float) -> tuple[float, float, float, float]:
-    """(squared residual, knot, slope below, slope above) of y = a + b x + c max(0, x - knot)."""
+def _hinge(x: np.ndarray, y: np.ndarray, knot: float) -> tuple[float, ...]:
+    """(squared residual, knot, slope below, slope above, y at the knot) of
+    y = a + b x + c max(0, x - knot)."""
     design = np.stack([np.ones_like(x), x, np.maximum(0.0, x - knot)], axis=1)  # (n, 3)
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     sse = float(np.sum((design @ coef - y) ** 2))
-    return sse, float(knot), float(coef[1]), float(coef[1] + coef[2])
+    a, b, c = map(float, coef)
+    return sse, float(knot), b, b + c, a + b * knot
 
 
 def fit_text(fit: Fit | None, n: int) -> str:

@@ -12,6 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from src.edge.boundary import Fit, Row, split_group
 from src.edge.search import Bracket, State, disagreement, majority
@@ -19,7 +20,8 @@ from src.results import write_bytes_atomic
 from src.sweep.phase_map import COLORS
 
 DPI = 100
-LINE_STYLES = ("-", "--", ":", "-.")
+LINES = (("black", "-"), ("black", "--"), ("#1f3fbf", ":"), ("#1f3fbf", "-."),
+         ("#7a1fbf", "-"), ("#7a1fbf", "--"))  # fmt: skip
 
 
 def bands(values: list[float]) -> np.ndarray:
@@ -82,7 +84,7 @@ def _draw_boundary(ax: Axes, found: list[Row], batches: list[float]) -> None:
     """A step line per transition through each bracket's geometric middle."""
     y_edges = bands(batches)
     names = list(dict.fromkeys(r.bracket.transition for r in found))
-    for name, style in zip(names, LINE_STYLES * len(names)):
+    for name, (color, style) in zip(names, LINES * len(names)):
         xs, ys = [], []
         for i, batch in enumerate(batches):
             here = [r.bracket for r in found if (r.batch_size or 1.0) == batch
@@ -91,7 +93,7 @@ def _draw_boundary(ax: Axes, found: list[Row], batches: list[float]) -> None:
                 x = math.sqrt(here[-1].lo * here[-1].hi)
                 xs += [x, x]
                 ys += [y_edges[i], y_edges[i + 1]]
-        ax.plot(xs, ys, color="black", linestyle=style, linewidth=1.5, label=name)
+        ax.plot(xs, ys, color=color, linestyle=style, linewidth=1.5, label=name)
 
 
 def write_lr_max(path: Path, series: dict[str, list[tuple[float, Bracket]]],
@@ -112,12 +114,29 @@ def write_lr_max(path: Path, series: dict[str, list[tuple[float, Bracket]]],
             ax.plot(bs, 10 ** (fit.intercept + fit.slope * np.log10(bs)), "--",
                     color=bar[0].get_color(), label=label)  # fmt: skip
             if fit.bend is not None:
-                ax.axvline(fit.bend, color="grey", linestyle=":",
-                           label=f"bend at bs ≈ {fit.bend:.3g}")  # fmt: skip
+                _draw_bend(ax, fit, bs, bar[0].get_color())
     ax.set(xscale="log", yscale="log", xlabel=f"{batch_key} (log scale)",
            ylabel="largest lr that trains (bar: up to the first that does not)")  # fmt: skip
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(_minor_label))
     ax.legend(fontsize=8)
     _save(fig, path)
+
+
+def _minor_label(value: float, _: int) -> str:
+    """Label 2, 3 and 5 times each power of ten: an lr axis often spans less than a decade."""
+    leading = round(value / 10 ** math.floor(math.log10(value)))
+    return f"{value:g}" if leading in (2, 3, 5) else ""
+
+
+def _draw_bend(ax: Axes, fit: Fit, bs: np.ndarray, color: str) -> None:
+    """The two-segment fit, meeting at the critical batch size."""
+    xs = np.log10([bs.min(), fit.bend, bs.max()])
+    ys = fit.at_bend + np.array([fit.slope_below, 0.0, fit.slope_above]) * (xs - xs[1])
+    label = f"two segments: {fit.slope_below:.2f}, then {fit.slope_above:.2f}"
+    ax.plot(10**xs, 10**ys, "-", color=color, alpha=0.6, label=label)
+    ax.axvline(fit.bend, color="grey", linestyle=":", label=f"bend at bs ≈ {fit.bend:.3g}")
 
 
 def _save(fig: Figure, path: Path) -> None:
