@@ -95,7 +95,7 @@ class EdgeSweeper(Sweeper):
 
         s = self.settings
         run_search(read, launch, grid.coarse(), s.resolution, s.budget, len(grid.seeds))
-        log.info(write_report(sweep_dir, grid, self.rounds).splitlines()[-1])  # 'wrote ...'
+        log.info(write_report(sweep_dir, grid, self.rounds).splitlines()[-1])  # runs and rounds
         return self.returns
 
     def launch_round(self, batch: list[list[str]]) -> None:

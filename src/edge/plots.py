@@ -49,7 +49,8 @@ def write_map(path: Path, state: State, found: list[Row], batch_key: str, lr_key
                ylabel=f"{batch_key} (log scale)", title=others or None)  # fmt: skip
         ax.set_yticks(sorted(rows_), [f"{b:g}" for b in sorted(rows_)], minor=False)
         ax.yaxis.set_minor_formatter("")
-        ax.legend(loc="upper left", fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # no transition, no legend (matplotlib warns)
+            ax.legend(loc="upper left", fontsize=7)
     handles = [Patch(facecolor=c, edgecolor="grey", label=o) for o, c in COLORS.items()]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(COLORS), fontsize=8)
     fig.suptitle(f"Edge search of {path.parent.name}: every run at its true position", fontsize=10)

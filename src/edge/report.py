@@ -16,7 +16,7 @@ EDGE_FILES = (BOUNDARY, EDGE_MD, EDGE_MAP_PNG, LR_MAX_PNG)
 
 
 def write_report(sweep_dir: Path, grid: Grid, rounds: int) -> str:
-    """Write the edge files from the runs on disk; return edge.md's text (also printed)."""
+    """Write the edge files from the runs on disk; return edge.md's text."""
     s = grid.settings
     state = _varying(grid.read(sweep_dir)[0], s.batch_key)
     found = rows(state, s.batch_key, s.resolution)
@@ -24,7 +24,7 @@ def write_report(sweep_dir: Path, grid: Grid, rounds: int) -> str:
     fits = {k: fit_edge([b for b, _ in v], [br.lo for _, br in v]) for k, v in series.items()}
     runs = sum(len(outcomes) for points in state.values() for outcomes in points.values())
     text = markdown(found, series, fits, s.batch_key)
-    text += (f"\n{runs} runs in {rounds} rounds this time (budget {s.budget}); "
+    text += (f"\n{runs} runs; {rounds} round{'s' * (rounds != 1)} this time (budget {s.budget}); "
              f"{sum(r.resolved for r in found)} of {len(found)} transitions bracketed to "
              f"hi/lo <= {s.resolution:g}\n")  # fmt: skip
     write_text_atomic(sweep_dir / BOUNDARY, boundary_csv(found))
@@ -33,9 +33,11 @@ def write_report(sweep_dir: Path, grid: Grid, rounds: int) -> str:
         from src.edge import plots  # matplotlib takes ~1 s to import
 
         plots.write_map(sweep_dir / EDGE_MAP_PNG, state, found, s.batch_key, s.lr_key)
+    if series:
+        from src.edge import plots
+
         plots.write_lr_max(sweep_dir / LR_MAX_PNG, series, fits, s.batch_key)
-    files = ", ".join(str(sweep_dir / name) for name in EDGE_FILES)
-    return f"{text}wrote {files}"
+    return text
 
 
 def _varying(state: State, batch_key: str) -> State:

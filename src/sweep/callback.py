@@ -48,8 +48,9 @@ class SweepSummary(Callback):
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
         for name in ("summary.csv", "phase_map.md", "phase_map.png"):
             print(f"wrote {sweep_dir / name}")
-        if edge_section(sweep_dir):
-            print("wrote " + ", ".join(str(sweep_dir / name) for name in EDGE_FILES))
+        for name in EDGE_FILES:  # an edge search's files, as far as it had data for them
+            if (sweep_dir / name).exists():
+                print(f"wrote {sweep_dir / name}")
 
 
 def log_phase_map(config: DictConfig, png: Path) -> None:

@@ -24,15 +24,15 @@ def edge(batch: int) -> float:
 class FakeLauncher:
     """Writes each job's cell folder with outcome converged below `edge(bs)`, else diverged."""
 
-    def __init__(self, sweep_dir: Path) -> None:
-        self.sweep_dir, self.launches = sweep_dir, []
+    def __init__(self, sweep_dir: Path, edge=edge) -> None:
+        self.sweep_dir, self.launches, self.edge = sweep_dir, [], edge
 
     def launch(self, batch, initial_job_idx: int) -> list[JobReturn]:
         self.launches.append((len(batch), initial_job_idx))
         for overrides in batch:
             values = parse_overrides(overrides)
             lr, bs = values["optimizer.lr"], values["trainer.batch_size"]
-            outcome = "converged" if lr < edge(bs) else "diverged"
+            outcome = "converged" if lr < self.edge(bs) else "diverged"
             make_cell(self.sweep_dir, overrides, {"outcome": outcome})
         return [JobReturn(overrides=o, status=JobStatus.COMPLETED) for o in batch]
 
@@ -74,3 +74,13 @@ def test_bad_input_raises_before_any_folder(tmp_path):
     with pytest.raises(HydraException, match="^hydra.sweeper.budget=23: smaller than the coarse"):
         plugin.sweep([BATCHES])
     assert not (tmp_path / "sweep").exists() and launcher.launches == []
+
+
+def test_without_any_transition_it_says_so_and_draws_no_lr_max(tmp_path):
+    plugin, launcher = sweeper(tmp_path)
+    launcher.edge = lambda batch: 1e9  # everything converges
+    plugin.sweep([BATCHES])
+    assert len(launcher.launches) == 1  # the coarse grid, nothing to refine
+    assert "no transition found" in (tmp_path / "edge.md").read_text()
+    assert (tmp_path / "boundary.csv").read_text().count("\n") == 1  # the header only
+    assert (tmp_path / "edge_map.png").exists() and not (tmp_path / "lr_max.png").exists()
