@@ -26,7 +26,12 @@ def test_discovered_as_a_sweeper_plugin():
 
 @pytest.mark.parametrize(
     "launcher_name, overrides",
-    [("basic", OVERRIDES), ("joblib", [*OVERRIDES, "hydra.launcher.n_jobs=2"])],
+    [
+        ("basic", OVERRIDES),
+        ("joblib", [*OVERRIDES, "hydra.launcher.n_jobs=2"]),
+        pytest.param("submitit_local", OVERRIDES, marks=pytest.mark.slow),
+    ],
 )
 class TestEdgeSweeperBatches(BatchedSweeperTestSuite):
-    """Six jobs in three launches of two, in the order of the overrides, each in its folder."""
+    """Six jobs in three launches of two, in the order of the overrides, each in its folder,
+    through the basic, joblib and submitit_local launchers."""
