@@ -79,6 +79,8 @@ class EdgeSweeper(Sweeper):
             grid = build_grid(overrides, self.settings)
         except ConfigError as err:  # before any folder exists: one line, exit 2
             raise HydraException(str(err)) from None
+        # Compose one job per group (the others differ only in the lr): a typo fails here.
+        self.validate_batch_is_legal(grid.jobs(grid.samples(), done=set()))
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -102,8 +104,6 @@ class EdgeSweeper(Sweeper):
         """Hand one round to the launcher as one batch (or chunks of `max_batch_size`)."""
         assert self.launcher is not None
         self.rounds += 1
-        if self.rounds == 1:  # later rounds differ only in the lr: one check catches typos
-            self.validate_batch_is_legal(batch)
         log.info(f"edge search round {self.rounds}: {len(batch)} runs")
         size = self.max_batch_size or len(batch)
         for start in range(0, len(batch), size):

@@ -70,6 +70,11 @@ class Grid:
         lrs = [float(text) for text in self.texts[self.settings.lr_key]]
         return [(group, lr) for group in self.groups() for lr in lrs]
 
+    def samples(self) -> list[Point]:
+        """One point per group, at the first coarse lr."""
+        first = float(self.texts[self.settings.lr_key][0])
+        return [(group, first) for group in self.groups()]
+
     def jobs(self, points: list[Point], done: set[Run]) -> list[list[str]]:
         """Each point's overrides, once per seed, minus the runs already `done`."""
         texts = {float(t): t for t in self.texts[self.settings.lr_key]}

@@ -21,6 +21,7 @@ TINY = ["sweep=bs_lr_edge", "trainer.batch_size=32,256", "trainer.epochs=2", "lo
         ("hydra.sweeper.resolution=1", "hydra.sweeper.resolution=1.0: must be > 1"),
         ("hydra.sweeper.budget=87", "hydra.sweeper.budget=87: smaller than the coarse grid of 88"),
         ("trainer.batch_size=16,big", "trainer.batch_size=big: not a positive number"),
+        ("hydra.sweeper.lr_key=optimizer.lrr", "Could not override 'optimizer.lrr'"),  # a job's
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, override, message):
