@@ -84,3 +84,16 @@ def test_without_any_transition_it_says_so_and_draws_no_lr_max(tmp_path):
     assert "no transition found" in (tmp_path / "edge.md").read_text()
     assert (tmp_path / "boundary.csv").read_text().count("\n") == 1  # the header only
     assert (tmp_path / "edge_map.png").exists() and not (tmp_path / "lr_max.png").exists()
+
+
+def test_a_swept_word_gets_its_own_rows(tmp_path):
+    plugin, launcher = sweeper(tmp_path, lr_points=4, budget=200)
+    plugin.sweep(["trainer.batch_size=2,32", "activation=relu,tanh"])
+    assert launcher.launches[0][0] == 16  # 4 lrs x 2 batch sizes x 2 activations
+    with open(tmp_path / "boundary.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert sorted((r["others"], r["batch_size"]) for r in table) == [
+        ("activation=relu", "2"), ("activation=relu", "32"),
+        ("activation=tanh", "2"), ("activation=tanh", "32"),
+    ]  # fmt: skip
+    assert "### activation=tanh" in (tmp_path / "edge.md").read_text()
