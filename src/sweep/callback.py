@@ -10,6 +10,7 @@ from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from src.edge.report import EDGE_FILES, edge_section
 from src.sweep.progress import SweepProgress, count_cells
 from src.sweep.summary import PHASE_MAP_PNG, write_summary
 
@@ -27,9 +28,10 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
-        total = count_cells(config)
-        print(f"sweep of {total} cells into {sweep_dir}")
-        self.progress = SweepProgress(sweep_dir, total)
+        budget = config.hydra.sweeper.get("budget")  # an adaptive sweep knows only its budget
+        total = budget or count_cells(config)
+        what = f"edge search of at most {total} runs" if budget else f"sweep of {total} cells"
+        self.progress = SweepProgress(sweep_dir, total, f"{what} into {sweep_dir}")
         self.progress.start()
         # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
         atexit.register(self.on_multirun_end, config)
@@ -39,10 +41,16 @@ class SweepSummary(Callback):
         if self.progress is not None:
             self.progress.stop()
         sweep_dir = Path(config.hydra.sweep.dir)
-        print(write_summary(sweep_dir, self.rows, self.cols))
+        if not sweep_dir.is_dir():
+            return  # the sweeper refused its input before launching anything
+        text = write_summary(sweep_dir, self.rows, self.cols)
+        print(edge_section(sweep_dir) or text)  # an edge search's map is too wide to print
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
         for name in ("summary.csv", "phase_map.md", "phase_map.png"):
             print(f"wrote {sweep_dir / name}")
+        for name in EDGE_FILES:  # an edge search's files, as far as it had data for them
+            if (sweep_dir / name).exists():
+                print(f"wrote {sweep_dir / name}")
 
 
 def log_phase_map(config: DictConfig, png: Path) -> None:

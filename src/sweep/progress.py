@@ -35,8 +35,8 @@ def count_cells(config: DictConfig) -> int:
 class SweepProgress:
     """tqdm bar over the cells of `sweep_dir`, with the tally of outcomes so far."""
 
-    def __init__(self, sweep_dir: Path, total: int) -> None:
-        self.sweep_dir, self.total = sweep_dir, total
+    def __init__(self, sweep_dir: Path, total: int, announce: str = "") -> None:
+        self.sweep_dir, self.total, self.announce = sweep_dir, total, announce
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -48,6 +48,12 @@ class SweepProgress:
         self.thread.join()
 
     def _watch(self) -> None:
+        # Not before the folder exists: a sweep that refuses its input prints only the error.
+        while not self.sweep_dir.is_dir():
+            if self.stop_event.wait(POLL_SECONDS):
+                return
+        if self.announce:
+            print(self.announce)
         with tqdm(total=self.total, desc="cells", unit="cell", dynamic_ncols=True) as bar:
             while True:
                 finished = self.stop_event.wait(POLL_SECONDS)

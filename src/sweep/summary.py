@@ -6,6 +6,7 @@ import csv
 import io
 from pathlib import Path
 
+from src.edge.report import edge_section
 from src.results import write_text_atomic
 from src.sweep import phase_map
 from src.sweep.collect import Sweep, collect
@@ -31,7 +32,7 @@ def write_summary(sweep_dir: Path, rows: str | None = None, cols: str | None = N
     sweep_dir = Path(sweep_dir)
     sweep = collect(sweep_dir)
     grid = layout(sweep, rows, cols)  # before writing anything: a bad key leaves no files
-    text = phase_map.markdown(sweep, grid)
+    text = phase_map.markdown(sweep, grid) + edge_section(sweep_dir)
     write_text_atomic(sweep_dir / SUMMARY, summary_csv(sweep))
     write_text_atomic(sweep_dir / PHASE_MAP_MD, text)
     # Imported here: matplotlib takes ~1 s to import, and Hydra imports this module for every run.

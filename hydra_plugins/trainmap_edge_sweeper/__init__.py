@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin `hydra/sweeper=edge`: the adaptive edge search of trainmap."""
