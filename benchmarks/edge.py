@@ -23,7 +23,7 @@ from benchmarks import report
 from benchmarks.sweep import machine
 from src.edge.boundary import Row, rows
 from src.edge.search import State, log_grid, lr_text
-from src.sweep.cells import collect
+from src.sweep.collect import collect
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "edge.md"

@@ -14,7 +14,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from src.edge.search import Point, State, log_grid, lr_text
 from src.errors import ConfigError
-from src.sweep.cells import OVERRIDES, Value, parse_overrides, read_cell
+from src.results import OVERRIDES
+from src.sweep.collect import Value, parse_overrides, read_cell
 
 Run = tuple[tuple[str, ...], float, str | None]  # (group, lr, seed text or None)
 

@@ -11,7 +11,7 @@ from hydra.errors import HydraException
 from omegaconf import OmegaConf
 
 from hydra_plugins.trainmap_edge_sweeper.edge_sweeper import EdgeSweeper
-from src.sweep.cells import parse_overrides
+from src.sweep.collect import parse_overrides
 from tests.sweep.fake import make_cell
 
 BATCHES = "trainer.batch_size=2,32,512"
