@@ -11,11 +11,11 @@ from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from src.sweep.progress import SweepProgress, count_cells
-from src.sweep.summary import PHASE_MAP_PNG, write_summary
+from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
 
 
 class SweepSummary(Callback):
-    """Writes summary.csv, phase_map.md and phase_map.png into the sweep folder."""
+    """Writes summary.csv, summary_cells.csv, phase_map.md and phase_map.png into the sweep."""
 
     def __init__(self, rows: str | None = None, cols: str | None = None) -> None:
         self.rows, self.cols = rows, cols
@@ -41,7 +41,7 @@ class SweepSummary(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         print(write_summary(sweep_dir, self.rows, self.cols))
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
-        for name in ("summary.csv", "phase_map.md", "phase_map.png"):
+        for name in OUTPUT_FILES:
             print(f"wrote {sweep_dir / name}")
 
 

@@ -85,5 +85,5 @@ def test_default_grid_places_the_phases(tmp_path):
 def test_unknown_sweep_name_is_an_error(tmp_path):
     proc = sweep(tmp_path, "sweep=bs_lrr")
     assert proc.returncode != 0
-    assert proc.stderr.strip() == "error: sweep/bs_lrr not found; valid options: bs_lr"
+    assert proc.stderr.strip() == "error: sweep/bs_lrr not found; valid options: bs_lr, bs_lr_fine"
     assert not list(tmp_path.iterdir())
