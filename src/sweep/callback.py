@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,10 @@ from omegaconf import DictConfig
 
 from src.sweep.progress import SweepProgress, count_cells
 from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
+
+# Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
+# matplotlib's "generated new fontManager" on its first import on a machine.
+CHATTY = ("matplotlib", "PIL")
 
 
 class SweepSummary(Callback):
@@ -26,6 +31,8 @@ class SweepSummary(Callback):
         return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
         sweep_dir = Path(config.hydra.sweep.dir)
         total = count_cells(config)
         print(f"sweep of {total} cells into {sweep_dir}")
