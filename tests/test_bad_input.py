@@ -219,4 +219,4 @@ def test_summarize_on_a_folder_that_is_not_a_sweep(tmp_path):
 
 
 def test_battery_has_at_least_25_cases():
-    assert len(CASES) + len(PAIR_CASES) + len(DATA_CASES) + 4 >= 37
+    assert len(CASES) + len(PAIR_CASES) + len(DATA_CASES) + 4 >= 46
