@@ -107,7 +107,8 @@ def assignment(keys: Iterable[str], values: Iterable[Value]) -> str:
 
 
 def choose_axes(swept: list[str], rows: str | None, cols: str | None) -> tuple[str | None, ...]:
-    """(rows, cols): the caller's choice, else batch size × lr, else the first two swept keys.
+    """(rows, cols): the caller's choice, else batch size × lr, else the first two swept keys;
+    `trainer.seed` only when the caller asks or nothing else is swept (else it folds into cells).
 
     Raises:
         ConfigError: `rows` or `cols` is not a swept key, or both name the same key.
@@ -118,16 +119,17 @@ def choose_axes(swept: list[str], rows: str | None, cols: str | None) -> tuple[s
             raise ConfigError(f"{name}={key}: not a swept key; swept keys: {listed}")
     if rows is not None and rows == cols:
         raise ConfigError(f"rows and cols are both {rows}; choose two different swept keys")
+    axes = [key for key in swept if key != SEED] or swept
     if rows is None and cols is None:
-        if {DEFAULT_ROWS, DEFAULT_COLS} <= set(swept):
+        if {DEFAULT_ROWS, DEFAULT_COLS} <= set(axes):
             return DEFAULT_ROWS, DEFAULT_COLS
-        if len(swept) == 1:
-            return None, swept[0]  # one swept key reads best as a single row
-        return (swept[0], swept[1]) if swept else (None, None)
+        if len(axes) == 1:
+            return None, axes[0]  # one swept key reads best as a single row
+        return (axes[0], axes[1]) if axes else (None, None)
     if cols is None:
-        cols = _pick(swept, DEFAULT_COLS, taken=rows)
+        cols = _pick(axes, DEFAULT_COLS, taken=rows)
     elif rows is None:
-        rows = _pick(swept, DEFAULT_ROWS, taken=cols)
+        rows = _pick(axes, DEFAULT_ROWS, taken=cols)
     return rows, cols
 
 

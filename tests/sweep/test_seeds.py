@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hydra import compose, initialize_config_dir
 
 import src.train  # noqa: F401  (registers the resolvers the config uses)
@@ -17,6 +22,8 @@ from src.sweep.progress import count_cells
 from src.sweep.summary import write_summary
 from tests.conftest import CONF_DIR
 from tests.sweep.fake import make_cell
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # (batch size, lr) -> the three seeds' results
 SEEDED = {
@@ -101,3 +108,22 @@ def test_the_fine_sweep_is_32_log_spaced_rates_by_11_batch_sizes_by_3_seeds():
     assert np.allclose(rates, np.logspace(-4, 2, 32), rtol=5e-3)  # 3 significant digits
     assert params["trainer.batch_size"] == ",".join(str(2**i) for i in range(11))
     assert params["trainer.seed"] == "0,1,2"
+
+
+@pytest.mark.slow
+def test_a_real_seeded_sweep_folds_its_seeds(tmp_path):
+    args = ["--multirun", "optimizer.lr=0.1,100", "trainer.seed=0,1", "trainer.epochs=1",
+            "logger=none", f"hydra.sweep.dir={tmp_path}", "hydra.launcher.n_jobs=2"]  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "src.train", *args],
+        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "error"},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(read_csv(tmp_path / "summary.csv")) == 4  # one row per run
+    cells = read_csv(tmp_path / "summary_cells.csv")
+    assert [(c["optimizer.lr"], c["runs"]) for c in cells] == [("0.1", "2"), ("100", "2")]
+    assert cells[1]["outcome"] == "stalled" and cells[1]["cause"] == "dead_relu"
+    table = (tmp_path / "phase_map.md").read_text().splitlines()
+    assert table[-1].startswith("|  | ") and " 2/2 " in table[-1]
+    assert "4 runs: " in table[1] and "2 seeds (trainer.seed)" in table[1]
