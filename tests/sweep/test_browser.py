@@ -90,7 +90,11 @@ def board(sweep):
             yield browser, f"http://127.0.0.1:{port}"
     finally:
         server.terminate()  # by the PID this test started
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def outcomes(sweep: Path) -> dict[str, dict]:
