@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 
 import pytest
 
@@ -14,12 +13,10 @@ pd = pytest.importorskip("pandas", reason="pandas is the optional `notebook` ext
 
 
 def test_summary_and_metrics_load_in_two_lines(tmp_path):
-    write_summary(make_grid(tmp_path))
-    sweep = tmp_path
-    runs = pd.read_csv(f"{sweep}/summary.csv")
-    metrics = pd.json_normalize(
-        [json.loads(p.read_text()) for p in pathlib.Path(sweep).glob("*/metrics.json")]
-    )
+    sweep = make_grid(tmp_path)
+    write_summary(sweep)
+    runs = pd.read_csv(sweep / "summary.csv")  # one row per run
+    metrics = pd.json_normalize([json.loads(p.read_text()) for p in sweep.glob("*/metrics.json")])
     assert len(runs) == 6 and len(metrics) == 5  # the pending cell has no metrics.json yet
     assert runs["optimizer.lr"].dtype == float and runs["trainer.batch_size"].dtype == int
     table = runs.pivot_table(
