@@ -122,6 +122,8 @@ class Browser:
         return json.loads(message)
 
     def open(self, url: str) -> None:
+        """Load `url` afresh (a change of the #hash alone would not reload the page)."""
+        self.send("Page.navigate", session=True, url="about:blank")
         self.send("Page.navigate", session=True, url=url)
 
     def evaluate(self, expression: str) -> Any:

@@ -129,11 +129,14 @@ def test_scalars_of_a_diverged_run_show_the_per_layer_tags(board, sweep, tmp_pat
     diverged = {t: m for t, m in outcomes(sweep).items() if m["outcome"] == "diverged"}
     # The one that lasted the most epochs: its per-epoch norms are curves, not single points.
     run = max(diverged, key=lambda t: (diverged[t]["epochs_completed"], diverged[t]["steps"]))
-    tags = quote("train/loss|Dense\\.W")
-    browser.open(f"{url}/#scalars&_smoothingWeight=0&_ignoreYOutliers=false&tagFilter={tags}"
-                 f"&regexInput={quote(run.replace('.', '[.]'))}")  # fmt: skip
-    text = browser.wait_for(run, *LAYER_TAGS, "train/loss")
+    runs = f"regexInput={quote(run.replace('.', '[.]'))}"
+    browser.open(f"{url}/#scalars&_smoothingWeight=0&tagFilter=Dense&{runs}")
+    text = browser.wait_for(run, *LAYER_TAGS)
     assert all(tag in text for tag in LAYER_TAGS), text[-2000:]
     assert run in text
+    # The picture: the loss and the output bias, the one parameter still moving as it blows up.
+    tags = quote("train/loss|3\\.Dense\\.b")
+    browser.open(f"{url}/#scalars&_smoothingWeight=0&tagFilter={tags}&{runs}")
+    browser.wait_for("train/loss", "update_ratio/3.Dense.b")
     time.sleep(10)  # the charts draw after their tags appear
     browser.screenshot(tmp_path / "tensorboard_diverged_scalars.png")
