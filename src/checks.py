@@ -2,7 +2,8 @@
 
 Every `_target_` signature is the schema: a key it does not accept, a value of the wrong type
 or outside an `Interval` in its `Annotated` hint is a ConfigError naming the full key, raised
-before anything is built or trained.
+before anything is built or trained. Constraints between keys of one target are declared next
+to its signature with `@requires(...)` and checked the same way.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal, TypeVar, Union
 
 from hydra.utils import get_method
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from src.errors import ConfigError
 from src.names import INSTANTIATE_KEYS
+
+REQUIRES = "__requires__"  # the attribute `requires` stores a target's constraints under
+Target = TypeVar("Target", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,29 @@ class Interval:
         return f"in {left}{self.low:g}, {self.high:g}{right}"
 
 
+@dataclass(frozen=True)
+class Requires:
+    """A constraint between a target's keys: `test` called with those keys' values holds."""
+
+    test: Callable[..., bool]
+    message: str  # what must hold, in words, e.g. "low must be below high"
+
+    @property
+    def names(self) -> list[str]:
+        return list(inspect.signature(self.test).parameters)
+
+
+def requires(test: Callable[..., bool], message: str) -> Callable[[Target], Target]:
+    """Declare a constraint between keys of the decorated target, checked with its config, e.g.
+    `@requires(lambda low, high: low < high, "low must be below high")`."""
+
+    def declare(target: Target) -> Target:
+        setattr(target, REQUIRES, (*getattr(target, REQUIRES, ()), Requires(test, message)))
+        return target
+
+    return declare
+
+
 def check_node(node: DictConfig, key: str) -> None:
     """Raise ConfigError unless every key of `node` fits its `_target_`'s signature."""
     target_name = node.get("_target_")
@@ -55,6 +82,7 @@ def check_node(node: DictConfig, key: str) -> None:
     hints = typing.get_type_hints(
         target.__init__ if isinstance(target, type) else target, include_extras=True
     )
+    params = inspect.signature(target).parameters
     settable = list(settable_keys(target))
     for name, value in node.items():
         if name in INSTANTIATE_KEYS:
@@ -66,6 +94,7 @@ def check_node(node: DictConfig, key: str) -> None:
             check_node(value, f"{key}.{name}")  # a nested factory, e.g. model.conv_init
         else:
             check_value(f"{key}.{name}", _container(value), hints.get(name, Any))
+    _check_requires(target, node, key, params)
 
 
 def settable_keys(target: Callable[..., Any]) -> dict[str, Any]:
@@ -73,6 +102,17 @@ def settable_keys(target: Callable[..., Any]) -> dict[str, Any]:
     defaults; the others (shapes, rng, params) are passed where the object is built."""
     params = inspect.signature(target).parameters
     return {n: p.default for n, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+def _check_requires(
+    target: Any, node: DictConfig, key: str, params: typing.Mapping[str, inspect.Parameter]
+) -> None:
+    """Raise ConfigError naming every key of the first declared constraint that fails."""
+    for rule in getattr(target, REQUIRES, ()):
+        values = {n: _container(node[n]) if n in node else params[n].default for n in rule.names}
+        if not rule.test(**values):
+            keys = ", ".join(f"{key}.{n}={v!r}" for n, v in values.items())
+            raise ConfigError(f"{keys}: {rule.message}")
 
 
 def check_value(key: str, value: Any, hint: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Annotated
 import numpy as np
 
 from src.arrays import Array, Rng
-from src.checks import Interval
+from src.checks import Interval, requires
 
 Positive = Annotated[float, Interval(0, math.inf, low_open=True, high_open=True)]
 Finite = Annotated[float, Interval(-math.inf, math.inf, True, True)]
@@ -26,6 +26,7 @@ def normal(
     return rng.normal(0.0, std, size=shape).astype(dtype)
 
 
+@requires(lambda low, high: low < high, "low must be below high")
 def uniform(
     shape: Shape,
     fan_in: int,

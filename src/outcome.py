@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from src.arrays import Array
+from src.errors import ConfigError
 
 OUTCOMES = ("converged", "learning", "stalled", "diverged", "error")
 
@@ -36,3 +37,18 @@ def classify(
     if test_accuracy >= target_accuracy:
         return "converged"
     return "learning"
+
+
+def check_thresholds(target_accuracy: float, chance: float, stall_margin: float) -> None:
+    """Raise ConfigError when `converged` is out of reach: the target is not above the stall line.
+
+    Raises:
+        ConfigError: target_accuracy <= chance + stall_margin (or above 1).
+    """
+    stall_line = chance + stall_margin
+    if target_accuracy <= stall_line:
+        raise ConfigError(
+            f"dataset.target_accuracy={target_accuracy:g}, trainer.stall_margin={stall_margin:g}: "
+            f"the target must be above chance ({chance:.3f}) + stall_margin = {stall_line:.3f}, "
+            "or no run could converge"
+        )

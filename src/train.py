@@ -30,7 +30,7 @@ from src.diagnosis.watch import Watch
 from src.errors import ConfigError, TrainmapError
 from src.logger.base import Logger, RunFacts
 from src.names import OVERRIDE_ONLY_GROUPS
-from src.outcome import chance_level, classify, predicted_class_share
+from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.sweep.worker import run_cell
 from src.trainer import History, Settings, fit
@@ -79,6 +79,7 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     data = load_data(cfg.dataset)
     settings = _fit_batch_to_data(instantiate(cfg.trainer), len(data.y_train))
+    check_thresholds(data.target_accuracy, chance_level(data.y_test), settings.stall_margin)
     dtype = np.dtype(settings.dtype)
     init_rng, shuffle_rng = np.random.default_rng(settings.seed).spawn(2)
     model, loss, optimizer = build(cfg, data, dtype, init_rng)

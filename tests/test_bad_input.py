@@ -78,6 +78,54 @@ CASES = {
     "override syntax": (["trainer.batch_size=["], "no viable alternative"),
     "unknown sweep": (["sweep=nope"], "sweep/nope not found; valid options: bs_lr"),
 }
+# Constraints between two keys (or a key and the data): the same one line, exit 2.
+PAIR_CASES = {
+    "uniform bounds reversed": (
+        ["init=uniform", "init.low=1", "init.high=0"],
+        "init.low=1, init.high=0: low must be below high",
+    ),
+    "uniform bounds equal": (
+        ["init=uniform", "init.low=0.1", "init.high=0.1"],
+        "init.low=0.1, init.high=0.1: low must be below high",
+    ),
+    "nested init bounds": (
+        ["model=cnn", "+model.dense_init={_target_:src.init.uniform,_partial_:true,low:1,high:-1}"],
+        "model.dense_init.low=1, model.dense_init.high=-1: low must be below",
+    ),
+    "padding not below kernel": (
+        ["model=cnn", "model.kernel=3", "model.padding=3"],
+        "model.kernel=3, model.padding=3: padding must be below kernel",
+    ),
+    "kernel wider than padded input": (
+        ["model=cnn", "model.kernel=11", "model.padding=1"],
+        "model.kernel=11 does not fit the 8x8 map",
+    ),
+    "pool wider than conv output": (
+        ["model=cnn", "model.pool=7"],
+        "model.pool=7 does not fit the 6x6 map",
+    ),
+    "limit_train above the data": (
+        ["dataset.limit_train=5000"],
+        "dataset.limit_train=5000: the train split has only 1438 samples",
+    ),
+    "limit_test above the data": (
+        ["dataset.limit_test=360"],
+        "dataset.limit_test=360: the test split has only 359 samples",
+    ),
+    "synthetic limit above n_train": (
+        ["dataset=synthetic", "dataset.n_train=64", "dataset.limit_train=100"],
+        "has only 64 samples",
+    ),
+    "target at chance": (
+        ["dataset.target_accuracy=0.1"],
+        "dataset.target_accuracy=0.1, trainer.stall_margin=0.05: the target must be above chance",
+    ),
+    "stall margin above target": (["trainer.stall_margin=0.9"], "trainer.stall_margin=0.9"),
+    "output activation with logits": (
+        ["model.output_activation=sigmoid"],
+        "model.output_activation=sigmoid: the loss takes logits",
+    ),
+}
 DATA_CASES = {
     "missing data folder": (lambda t: t / "nowhere", "not found in"),
     "missing one IDX file": (missing_one, "t10k-labels-idx1-ubyte (or .gz) not found"),
@@ -117,6 +165,15 @@ def assert_one_clear_line(proc: subprocess.CompletedProcess, expected: str, cwd:
 def test_bad_config(case, tmp_path):
     overrides, expected = CASES[case]
     assert_one_clear_line(run(tmp_path, *overrides), expected, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", PAIR_CASES)
+def test_two_keys_that_do_not_fit_together(case, tmp_path):
+    overrides, expected = PAIR_CASES[case]
+    proc = run(tmp_path, *overrides)
+    assert proc.returncode == 2
+    assert_one_clear_line(proc, expected, tmp_path)
 
 
 @pytest.mark.slow
@@ -162,4 +219,4 @@ def test_summarize_on_a_folder_that_is_not_a_sweep(tmp_path):
 
 
 def test_battery_has_at_least_25_cases():
-    assert len(CASES) + len(DATA_CASES) + 4 >= 25
+    assert len(CASES) + len(PAIR_CASES) + len(DATA_CASES) + 4 >= 46

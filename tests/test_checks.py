@@ -41,3 +41,20 @@ def test_validation_names_key_and_valid_values(overrides, message):
 
 def test_default_config_is_valid():
     validate(compose_config())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["init=uniform", "init.low=0.2"], "init.low=0.2, init.high=0.05: low must be below high"),
+        (["model=cnn", "model.padding=3"], "model.kernel=3, model.padding=3: padding must be"),
+    ],
+)  # fmt: skip
+def test_a_declared_constraint_between_keys_fills_in_the_defaults(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        validate(compose_config(*overrides))
+
+
+def test_keys_that_fit_together_pass():
+    validate(compose_config("init=uniform", "init.low=0", "init.high=0.1"))
+    validate(compose_config("model=cnn", "model.kernel=5", "model.padding=4"))

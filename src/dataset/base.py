@@ -13,7 +13,7 @@ import numpy as np
 
 from src.arrays import Array
 from src.checks import Interval
-from src.errors import DataError
+from src.errors import ConfigError, DataError
 
 Normalize = Literal["none", "unit", "standard"]
 Limit = Annotated[int, Interval(1)] | None
@@ -56,7 +56,17 @@ def prepare(
     limit_test: int | None,
     target_accuracy: float,
 ) -> Dataset:
-    """Subset, cast to float64 and normalize raw arrays; `max_value` is the format's maximum."""
+    """Subset, cast to float64 and normalize raw arrays; `max_value` is the format's maximum.
+
+    Raises:
+        ConfigError: a limit above the number of samples the split has.
+    """
+    for split, limit, labels in (("train", limit_train, y_train), ("test", limit_test, y_test)):
+        if limit is not None and limit > len(labels):
+            raise ConfigError(
+                f"dataset.limit_{split}={limit}: the {split} split has only {len(labels)} "
+                f"samples; use at most {len(labels)}, or null for all"
+            )
     x_train, y_train = x_train[:limit_train], y_train[:limit_train]
     x_test, y_test = x_test[:limit_test], y_test[:limit_test]
     x_train, x_test = x_train.astype(np.float64), x_test.astype(np.float64)

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import numpy as np
 
-from src.activation import OUTPUTS
 from src.arrays import Array, Rng
-from src.checks import Interval
+from src.checks import Interval, requires
 from src.errors import ConfigError
 from src.layers.base import Layer
 from src.layers.conv import Conv2D
@@ -17,7 +16,7 @@ from src.layers.dense import Dense
 from src.layers.flatten import Flatten
 from src.layers.im2col import output_size
 from src.layers.pool import MaxPool2D
-from src.model.mlp import OutputName
+from src.model.mlp import OutputName, output_layers
 from src.model.sequential import Sequential
 
 Count = Annotated[int, Interval(1)]
@@ -26,6 +25,10 @@ Padding = Annotated[int, Interval(0)]
 InitOrNone = Callable[..., Array] | None
 
 
+@requires(
+    lambda kernel, padding: padding < kernel,
+    "padding must be below kernel (else a window can hold only padding)",
+)
 def cnn(
     input_shape: tuple[int, ...],
     n_classes: int,
@@ -46,7 +49,8 @@ def cnn(
     """Build the CNN for (H, W, C) inputs; `conv_init`/`dense_init` fall back to `init`.
 
     Raises:
-        ConfigError: the input is not an image, or too small for the kernel or the pool.
+        ConfigError: the input is not an image, too small for the kernel or the pool, or an
+            output activation comes with a loss that takes logits.
     """
     h, w, c = _image(input_shape)
     oh, ow = _fit(input_shape, h, w, kernel, stride, padding, "model.kernel")
@@ -60,9 +64,7 @@ def cnn(
         Flatten(),  # (N, PH*PW*F)
         Dense(ph * pw * filters, n_classes, dense_init, rng, dtype),  # (N, K)
     ]
-    if not takes_logits:
-        layers.append(OUTPUTS[output_activation]())
-    return Sequential(layers)
+    return Sequential(layers + output_layers(output_activation, takes_logits))
 
 
 def _image(input_shape: tuple[int, ...]) -> tuple[int, int, int]:

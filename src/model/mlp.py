@@ -10,6 +10,7 @@ import numpy as np
 from src.activation import OUTPUTS
 from src.arrays import Array, Rng
 from src.checks import Interval
+from src.errors import ConfigError
 from src.layers.base import Layer
 from src.layers.dense import Dense
 from src.layers.flatten import Flatten
@@ -36,6 +37,20 @@ def mlp(
     for d_in, d_out in zip(widths, widths[1:]):
         layers += [Dense(d_in, d_out, init, rng, dtype), activation()]
     layers.append(Dense(widths[-1], n_classes, init, rng, dtype))
+    return Sequential(layers + output_layers(output_activation, takes_logits))
+
+
+def output_layers(output_activation: OutputName, takes_logits: bool) -> list[Layer]:
+    """The output activation, none for a loss that takes logits (it cannot use one).
+
+    Raises:
+        ConfigError: an output activation other than identity with a loss that takes logits.
+    """
     if not takes_logits:
-        layers.append(OUTPUTS[output_activation]())
-    return Sequential(layers)
+        return [OUTPUTS[output_activation]()]
+    if output_activation != "identity":
+        raise ConfigError(
+            f"model.output_activation={output_activation}: the loss takes logits and applies "
+            "its own softmax; use model.output_activation=identity, or loss=mse"
+        )
+    return []

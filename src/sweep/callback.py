@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,15 @@ from omegaconf import DictConfig
 
 from src.edge.report import EDGE_FILES, edge_section
 from src.sweep.progress import SweepProgress, count_cells
-from src.sweep.summary import PHASE_MAP_PNG, write_summary
+from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
+
+# Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
+# matplotlib's "generated new fontManager" on its first import on a machine.
+CHATTY = ("matplotlib", "PIL")
 
 
 class SweepSummary(Callback):
-    """Writes summary.csv, phase_map.md and phase_map.png into the sweep folder."""
+    """Writes summary.csv, summary_cells.csv, phase_map.md and phase_map.png into the sweep."""
 
     def __init__(self, rows: str | None = None, cols: str | None = None) -> None:
         self.rows, self.cols = rows, cols
@@ -27,6 +32,8 @@ class SweepSummary(Callback):
         return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        for name in CHATTY:
+            logging.getLogger(name).setLevel(logging.WARNING)
         sweep_dir = Path(config.hydra.sweep.dir)
         budget = config.hydra.sweeper.get("budget")  # an adaptive sweep knows only its budget
         total = budget or count_cells(config)
@@ -46,7 +53,7 @@ class SweepSummary(Callback):
         text = write_summary(sweep_dir, self.rows, self.cols)
         print(edge_section(sweep_dir) or text)  # an edge search's map is too wide to print
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
-        for name in ("summary.csv", "phase_map.md", "phase_map.png"):
+        for name in OUTPUT_FILES:
             print(f"wrote {sweep_dir / name}")
         for name in EDGE_FILES:  # an edge search's files, as far as it had data for them
             if (sweep_dir / name).exists():

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from src.sweep.collect import Cell, Sweep
-from src.sweep.layout import Layout, Panel, assignment, format_value, tick_labels
+import yaml
+
+from src.results import OVERRIDES
+from src.sweep.collect import Sweep
+from src.sweep.layout import SEED, Layout, Panel, Spot, assignment, format_value, tick_labels
 
 COLORS = {
     "converged": "#2ca02c",
@@ -20,6 +23,7 @@ COLORS = {
     "pending": "#ffffff",
 }
 NO_CELL = "—"  # no folder yet (joblib creates a cell's folder when the cell starts)
+DISAGREE = "*"  # after the share of a cell whose seeds reached different outcomes
 
 
 def fixed_text(sweep: Sweep) -> str:
@@ -30,33 +34,68 @@ def fixed_text(sweep: Sweep) -> str:
     return ", ".join(p for p in parts if p) or "nothing beyond the defaults"
 
 
-def cell_label(cell: Cell | None, on_colour: bool = False) -> str:
+def title(sweep: Sweep, grid: Layout) -> str:
+    """What the map shows: the named sweep (if any), its axes, seeds, and what is fixed."""
+    axes = " × ".join(key for key in (grid.rows, grid.cols) if key) or "one cell"
+    name = sweep_name(sweep)
+    seeds = f", {grid.seeds} seeds per cell" if grid.seeds > 1 else ""
+    head = f"sweep={name}: {axes}" if name else axes
+    return f"{head}{seeds} — fixed: {fixed_text(sweep)}"
+
+
+def sweep_name(sweep: Sweep) -> str | None:
+    """The named sweep (`sweep=bs_lr` on the command line), from the first cell's overrides."""
+    try:
+        lines = yaml.safe_load((sweep.cells[0].folder / OVERRIDES).read_text()) or []
+    except (OSError, yaml.YAMLError):
+        return None
+    pairs = [str(line).lstrip("+").partition("=") for line in lines]
+    return next((value for key, _, value in pairs if key == "sweep"), None)
+
+
+def cell_label(spot: Spot | None) -> str:
     """'converged 0.97', 'NaN@57', 'error', 'pending', plus ' (cause)' once a cause is known.
 
-    `on_colour` (the PNG's squares, whose colour already says the outcome): '0.97', and the
-    cause on lines of its own, broken at its first underscore.
+    With several seeds: the majority outcome, its share and the mean accuracy, e.g.
+    'converged 2/3* 0.95' (`*`: the seeds disagree).
     """
-    if cell is None:
+    if spot is None:
         return NO_CELL
-    accuracy, step = cell.metric("test_accuracy"), cell.metric("first_nonfinite_step")
-    if cell.outcome == "diverged" and step is not None:
-        text = f"NaN@{step}"
-    elif accuracy is None or cell.outcome in ("error", "pending"):
-        text = cell.outcome
-    else:
-        text = f"{accuracy:.2f}" if on_colour else f"{cell.outcome} {accuracy:.2f}"
-    cause = cell.metric("cause")
-    if cause and on_colour:
-        return text + "\n" + str(cause).replace("_", "\n", 1)
+    head, value = outcome_text(spot)
+    text = " ".join(part for part in (head, seed_share(spot), value) if part)
+    cause = spot.majority("cause")
     return f"{text} ({cause})" if cause else text
+
+
+def outcome_text(spot: Spot) -> tuple[str, str]:
+    """(outcome or 'NaN@step', accuracy text or ''): the two parts every label shows."""
+    step, accuracy = spot.first("first_nonfinite_step"), spot.mean("test_accuracy")
+    if spot.outcome == "diverged" and step is not None:
+        return f"NaN@{step}", ""
+    if accuracy is None or spot.outcome in ("error", "pending"):
+        return spot.outcome, ""
+    return spot.outcome, f"{accuracy:.2f}"
+
+
+def seed_share(spot: Spot) -> str:
+    """'2/3*' (majority share, marked when seeds disagree); '' for a single run."""
+    if len(spot.runs) == 1:
+        return ""
+    return f"{spot.agree}/{len(spot.runs)}" + (DISAGREE if spot.disagree else "")
 
 
 def markdown(sweep: Sweep, grid: Layout) -> str:
     """A header naming the fixed overrides and the tally, then one table per panel."""
     tally = Counter(cell.outcome for cell in sweep.cells)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items(), key=_by_outcome))
-    cells = f"{len(sweep.cells)} cell{'s' * (len(sweep.cells) != 1)}"
+    noun = "run" if grid.seeds > 1 else "cell"
+    cells = f"{len(sweep.cells)} {noun}{'s' * (len(sweep.cells) != 1)}"
     lines = [f"## Phase map — fixed: {fixed_text(sweep)}", f"{cells}: {counts}"]
+    if grid.seeds > 1:
+        lines[-1] += (
+            f"; each map cell: {grid.seeds} seeds ({SEED}), majority outcome with its share, "
+            f"mean accuracy, {DISAGREE} where the seeds disagree"
+        )
     for panel in grid.panels:
         lines += [""] + ([f"### {panel.title}", ""] if panel.title else [])
         lines += _table(grid, panel)

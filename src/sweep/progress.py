@@ -1,13 +1,17 @@
 """A progress bar for a running sweep, fed by the cells' metrics.json files.
 
 The joblib launcher blocks the parent process until every cell is done and returns nothing
-per cell, so the parent watches the sweep folder from a thread instead.
+per cell, so the parent watches the sweep folder from a thread instead. On a terminal it is a
+tqdm bar; when stderr is a file or a pipe (CI, `| tee`) it is a plain line at most every
+LINE_SECONDS, and only when the count changed, instead of a stream of carriage returns.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from tqdm import tqdm
 from src.results import METRICS, read_metrics
 
 POLL_SECONDS = 0.5
+LINE_SECONDS = 5.0  # without a terminal: at most one progress line this often
 
 
 def count_cells(config: DictConfig) -> int:
@@ -33,12 +38,16 @@ def count_cells(config: DictConfig) -> int:
 
 
 class SweepProgress:
-    """tqdm bar over the cells of `sweep_dir`, with the tally of outcomes so far."""
+    """tqdm bar (or plain lines) over the cells of `sweep_dir`, with the tally of outcomes."""
 
-    def __init__(self, sweep_dir: Path, total: int, announce: str = "") -> None:
+    def __init__(
+        self, sweep_dir: Path, total: int, announce: str = "", line_seconds: float = LINE_SECONDS
+    ) -> None:
         self.sweep_dir, self.total, self.announce = sweep_dir, total, announce
+        self.line_seconds = line_seconds
         self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
+        watch = self._watch if sys.stderr.isatty() else self._print_lines
+        self.thread = threading.Thread(target=watch, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -47,13 +56,18 @@ class SweepProgress:
         self.stop_event.set()
         self.thread.join()
 
-    def _watch(self) -> None:
-        # Not before the folder exists: a sweep that refuses its input prints only the error.
+    def _wait_for_folder(self) -> bool:
+        """Not before the folder exists: a sweep that refuses its input prints only the error."""
         while not self.sweep_dir.is_dir():
             if self.stop_event.wait(POLL_SECONDS):
-                return
+                return False
         if self.announce:
             print(self.announce)
+        return True
+
+    def _watch(self) -> None:
+        if not self._wait_for_folder():
+            return
         with tqdm(total=self.total, desc="cells", unit="cell", dynamic_ncols=True) as bar:
             while True:
                 finished = self.stop_event.wait(POLL_SECONDS)
@@ -62,6 +76,23 @@ class SweepProgress:
                 bar.set_postfix(dict(sorted(tally.items())), refresh=True)
                 if finished:
                     return
+
+    def _print_lines(self) -> None:
+        """'cells 4/18 (converged=3, learning=1) 12s', when the count changed, then at the end."""
+        if not self._wait_for_folder():
+            return
+        started, shown = time.monotonic(), None
+        while True:
+            finished = self.stop_event.wait(self.line_seconds)
+            tally = self._tally()
+            if finished or tally != shown:
+                counts = ", ".join(f"{k}={v}" for k, v in sorted(tally.items()))
+                done = min(sum(tally.values()), self.total)
+                elapsed = time.monotonic() - started
+                print(f"cells {done}/{self.total} ({counts}) {elapsed:.0f}s", file=sys.stderr)
+                shown = tally
+            if finished:
+                return
 
     def _tally(self) -> Counter:
         metrics = (read_metrics(path.parent) for path in self.sweep_dir.glob(f"*/{METRICS}"))

@@ -51,7 +51,9 @@ def test_defaults_give_30x30x16_then_3600_then_10() -> None:
 
 def test_output_activation_only_without_logits() -> None:
     assert isinstance(build(takes_logits=False, output_activation="sigmoid").layers[-1], Sigmoid)
-    assert isinstance(build(takes_logits=True, output_activation="sigmoid").layers[-1], Dense)
+    assert isinstance(build(takes_logits=True).layers[-1], Dense)
+    with pytest.raises(ConfigError, match="model.output_activation=sigmoid: the loss takes logits"):
+        build(takes_logits=True, output_activation="sigmoid")  # it would be silently ignored
 
 
 def test_conv_and_dense_inits_override_init() -> None:

@@ -20,6 +20,10 @@ SWEPT = ["activation", "optimizer.lr", "trainer.batch_size"]
         (SWEPT, "activation", None, ("activation", "optimizer.lr")),
         (SWEPT, None, "trainer.batch_size", ("activation", "trainer.batch_size")),
         (SWEPT, "optimizer.lr", "activation", ("optimizer.lr", "activation")),
+        (["optimizer.lr", "trainer.seed"], None, None, (None, "optimizer.lr")),  # seeds fold
+        (["trainer.seed", "activation", "loss"], None, None, ("activation", "loss")),
+        (["optimizer.lr", "trainer.seed"], "trainer.seed", None, ("trainer.seed", "optimizer.lr")),
+        (["trainer.seed"], None, None, (None, "trainer.seed")),  # nothing else to show
     ],
 )
 def test_axes_default_to_batch_size_by_lr(swept, rows, cols, expected):

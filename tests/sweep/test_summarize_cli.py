@@ -25,9 +25,8 @@ def test_prints_the_map_and_the_written_files(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "| optimizer.lr \\ trainer.batch_size | 4 | 16 |" in proc.stdout
     written = [line for line in proc.stdout.splitlines() if line.startswith("wrote ")]
-    assert written == [
-        f"wrote {tmp_path / name}" for name in ("summary.csv", "phase_map.md", "phase_map.png")
-    ]
+    names = ("summary.csv", "summary_cells.csv", "phase_map.md", "phase_map.png")
+    assert written == [f"wrote {tmp_path / name}" for name in names]
 
 
 def one_line_error(proc: subprocess.CompletedProcess) -> str:

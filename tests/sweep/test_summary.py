@@ -44,9 +44,10 @@ def test_summary_csv_has_one_sorted_row_per_cell(tmp_path):
     assert pending["activation"] == "sigmoid" and pending["wall_seconds"] == ""
 
 
-def test_writes_three_files_and_returns_the_markdown(tmp_path):
+def test_writes_four_files_and_returns_the_markdown(tmp_path):
     text = write_summary(make_grid(tmp_path))
     assert (tmp_path / "phase_map.md").read_text() == text
+    assert all((tmp_path / name).is_file() for name in OUTPUT_FILES)
     png = (tmp_path / "phase_map.png").read_bytes()
     assert png.startswith(PNG_MAGIC) and len(png) > 10_000
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temp files
