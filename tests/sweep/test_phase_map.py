@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from src.sweep.collect import collect
 from src.sweep.layout import layout
-from src.sweep.phase_map import cell_label, markdown
+from src.sweep.phase_map import markdown
 from tests.sweep.fake import make_cell, make_grid
 
 GRID_MARKDOWN = """\
@@ -61,15 +61,3 @@ def test_a_cell_not_started_yet_shows_a_dash(tmp_path):
     make_cell(tmp_path, ["trainer.batch_size=4", "optimizer.lr=0.1"], None)
     make_cell(tmp_path, ["trainer.batch_size=8", "optimizer.lr=1"], None)
     assert "| 4 | pending | — |" in phase_map(tmp_path).splitlines()
-
-
-def test_the_png_label_leaves_the_outcome_to_the_colour_and_wraps_the_cause(tmp_path):
-    make_grid(tmp_path)
-    make_cell(tmp_path, ["optimizer.lr=10"], {"outcome": "stalled", "test_accuracy": 0.1,
-                                              "cause": "dead_relus"})  # fmt: skip
-    by_lr = {cell.overrides.get("optimizer.lr"): cell for cell in collect(tmp_path).cells}
-    assert cell_label(by_lr[10], on_colour=True) == "0.10\ndead\nrelus"
-    assert cell_label(by_lr[10]) == "stalled 0.10 (dead_relus)"
-    labels = {cell_label(c, on_colour=True) for c in collect(tmp_path).cells}
-    assert {"0.97", "0.63", "NaN@57", "error", "pending"} <= labels
-    assert cell_label(None, on_colour=True) == cell_label(None) == "—"

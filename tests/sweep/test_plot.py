@@ -3,8 +3,7 @@ spelled out in the legend, the title names the sweep, and wide maps fall back to
 
 from __future__ import annotations
 
-from src.sweep.cells import collect
-
+from src.sweep.collect import collect
 from src.sweep.layout import layout
 from src.sweep.phase_map import COLORS, title
 from src.sweep.plot import TEXT_INCHES, cause_code, cause_codes, cell_text, square_inches

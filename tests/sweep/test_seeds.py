@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
-from src.sweep.cells import collect
 
 import src.train  # noqa: F401  (registers the resolvers the config uses)
+from src.sweep.collect import collect
 from src.sweep.layout import layout
 from src.sweep.phase_map import markdown
 from src.sweep.progress import count_cells
