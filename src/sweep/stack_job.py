@@ -1,0 +1,142 @@
+"""One job of a sweep: a single cell, or a stack of cells trained together.
+
+A stack job is composed by Hydra as its first cell, with `hydra.sweeper.stack` listing every
+cell's stackable overrides (`hydra_plugins.trainmap_stack_sweeper`). Each cell's config is
+derived from that one composition by applying its overrides with OmegaConf, as Hydra would,
+and its folder gets the same `.hydra/` files a job of its own would have written.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hydra._internal.config_loader_impl import get_overrides_dirname
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from threadpoolctl import threadpool_limits
+
+from src.results import read_metrics, write_text_atomic
+from src.sweep.cell import Train, quiet_console, run_cell
+
+log = logging.getLogger(__name__)
+STACK_OVERRIDE = "hydra.sweeper.stack="
+TrainStack = Callable[[list[DictConfig], list[Path]], list[dict[str, Any]]]
+Task = TypeVar("Task", bound=Callable[..., Any])
+
+
+def runs_stacks(keys: Collection[str]) -> Callable[[Task], Task]:
+    """Mark a task function as one that runs stack jobs of runs differing only in `keys`."""
+
+    def mark(task: Task) -> Task:
+        task.stackable_keys = frozenset(keys)  # type: ignore[attr-defined]
+        return task
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Run:
+    """One cell of a stack: its task config, its Hydra config (a root with `hydra`), its folder."""
+
+    cfg: DictConfig
+    hydra: DictConfig
+    out_dir: Path
+
+
+def derive(cfg: DictConfig, hydra: DictConfig, overrides: list[str]) -> Run:
+    """The run of the stack job (`cfg`, `hydra`) whose stackable overrides are `overrides`."""
+    parser = OverridesParser.create()
+    mine = {o.get_key_element(): o for o in parser.parse_overrides(overrides)}
+    task_cfg = copy.deepcopy(cfg)
+    for override in mine.values():  # what Hydra does with a plain `key=value` override
+        OmegaConf.update(task_cfg, override.key_or_group, override.value(), merge=True)
+    job = parser.parse_overrides(list(hydra.hydra.overrides.task))
+    task = [mine.get(o.get_key_element(), o) for o in job]
+    root = copy.deepcopy(hydra)
+    node = root.hydra
+    with read_write(node), open_dict(node):
+        node.overrides.task = [o.input_line for o in task]
+        node.overrides.hydra = [h for h in node.overrides.hydra if not h.startswith(STACK_OVERRIDE)]
+        node.sweeper.stack = None
+        node.job.override_dirname = get_overrides_dirname(
+            overrides=task, **OmegaConf.to_container(node.job.config.override_dirname)
+        )
+        out_dir = os.path.abspath(os.path.join(str(hydra.hydra.sweep.dir), str(node.sweep.subdir)))
+        node.runtime.output_dir = out_dir
+    return Run(task_cfg, root, Path(out_dir))
+
+
+def save(run: Run) -> None:
+    """The run's `.hydra/` files, as Hydra writes them for a job of its own."""
+    subdir = run.hydra.hydra.output_subdir
+    if subdir is None:
+        return
+    folder = run.out_dir / str(subdir)
+    write_text_atomic(folder / "config.yaml", OmegaConf.to_yaml(run.cfg))
+    write_text_atomic(folder / "hydra.yaml", OmegaConf.to_yaml(run.hydra))
+    write_text_atomic(folder / "overrides.yaml", OmegaConf.to_yaml(run.hydra.hydra.overrides.task))
+
+
+def run_job(
+    cfg: DictConfig, hydra: DictConfig, train: Train, train_stack: TrainStack,
+    validate: Callable[[DictConfig], None],
+) -> list[tuple[Path, dict[str, Any]]]:  # fmt: skip
+    """Run the job's cell, or every cell of its stack; (folder, metrics) per cell. Never raises
+    for a failed run: its cell records `error`."""
+    spec = hydra.hydra.sweeper.get("stack")
+    if not spec:
+        out_dir = Path(hydra.hydra.runtime.output_dir)
+        return [(out_dir, run_cell(cfg, out_dir, train))]
+    runs = [derive(cfg, hydra, list(overrides)) for overrides in spec]
+    for run in runs:
+        save(run)
+    return run_stack(runs, train, train_stack, validate)
+
+
+def run_stack(
+    runs: list[Run], train: Train, train_stack: TrainStack, validate: Callable[[DictConfig], None]
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Train the unfinished runs as one stack; a failure is recorded on its own run's cell only.
+
+    Finished runs are skipped and a run whose config fails validation becomes an `error` cell
+    (both through the per-cell guard); if the stack raises, its unfinished runs are run again one
+    by one through that guard, so the run that failed is the only one recorded as `error`.
+    """
+    results: dict[Path, dict[str, Any]] = {}
+    ready = []
+    for run in runs:
+        if _finished(run.out_dir) or not _valid(run.cfg, validate):
+            results[run.out_dir] = run_cell(run.cfg, run.out_dir, train)
+        else:
+            ready.append(run)
+    if ready:
+        quiet_console()
+        try:
+            with threadpool_limits(limits=1):  # one BLAS thread per job, as for single cells
+                trained = train_stack([run.cfg for run in ready], [run.out_dir for run in ready])
+            results.update(zip((run.out_dir for run in ready), trained))
+        except Exception as err:  # isolate: which run failed is for the per-cell guard to say
+            log.warning(f"a stack of {len(ready)} runs failed ({type(err).__name__}: {err}); "
+                        "running its unfinished runs one by one")  # fmt: skip
+            for run in ready:
+                results[run.out_dir] = run_cell(run.cfg, run.out_dir, train)
+    return [(run.out_dir, results[run.out_dir]) for run in runs]
+
+
+def _finished(out_dir: Path) -> bool:
+    metrics = read_metrics(out_dir)
+    return metrics is not None and metrics.get("outcome") != "error"
+
+
+def _valid(cfg: DictConfig, validate: Callable[[DictConfig], None]) -> bool:
+    try:
+        validate(cfg)
+    except Exception:  # the per-cell guard runs it again and records the error
+        return False
+    return True
