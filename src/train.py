@@ -31,7 +31,7 @@ from src.logger.base import Logger, RunFacts
 from src.outcome import chance_level, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import run_job, runs_stacks
+from src.sweep.stack_job import Task, run_job, runs_stacks
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,7 @@ def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
 def main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         hydra_cfg = HydraConfig.instance().cfg  # the job's Hydra config, a root with `hydra`
-        for out_dir, metrics in run_job(cfg, hydra_cfg, train, train_stack, validate):
-            log.info(summary_line(metrics, out_dir))
+        run_job(cfg, hydra_cfg, Task(train, train_stack, validate, summary_line))
         return
     with report_errors() as out_dir:
         log.info(summary_line(train(cfg, out_dir), out_dir))

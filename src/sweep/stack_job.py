@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,17 +28,27 @@ from src.sweep.cell import Train, quiet_console, run_cell
 log = logging.getLogger(__name__)
 STACK_OVERRIDE = "hydra.sweeper.stack="
 TrainStack = Callable[[list[DictConfig], list[Path]], list[dict[str, Any]]]
-Task = TypeVar("Task", bound=Callable[..., Any])
+TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Any])
 
 
-def runs_stacks(keys: Collection[str]) -> Callable[[Task], Task]:
+def runs_stacks(keys: Collection[str]) -> Callable[[TaskFunction], TaskFunction]:
     """Mark a task function as one that runs stack jobs of runs differing only in `keys`."""
 
-    def mark(task: Task) -> Task:
+    def mark(task: TaskFunction) -> TaskFunction:
         task.stackable_keys = frozenset(keys)  # type: ignore[attr-defined]
         return task
 
     return mark
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a job needs from the trainer: train one run, train a stack, validate, report."""
+
+    train: Train
+    train_stack: TrainStack
+    validate: Callable[[DictConfig], None]
+    report: Callable[[dict[str, Any], Path], str]  # the line logged for a finished cell
 
 
 @dataclass(frozen=True)
@@ -83,25 +94,27 @@ def save(run: Run) -> None:
     write_text_atomic(folder / "overrides.yaml", OmegaConf.to_yaml(run.hydra.hydra.overrides.task))
 
 
-def run_job(
-    cfg: DictConfig, hydra: DictConfig, train: Train, train_stack: TrainStack,
-    validate: Callable[[DictConfig], None],
-) -> list[tuple[Path, dict[str, Any]]]:  # fmt: skip
-    """Run the job's cell, or every cell of its stack; (folder, metrics) per cell. Never raises
-    for a failed run: its cell records `error`."""
+def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, dict[str, Any]]]:
+    """Run the job's cell, or every cell of its stack; log and return (folder, metrics) per cell.
+
+    Never raises for a failed run: its cell records `error`.
+    """
     spec = hydra.hydra.sweeper.get("stack")
     if not spec:
         out_dir = Path(hydra.hydra.runtime.output_dir)
-        return [(out_dir, run_cell(cfg, out_dir, train))]
-    runs = [derive(cfg, hydra, list(overrides)) for overrides in spec]
-    for run in runs:
-        save(run)
-    return run_stack(runs, train, train_stack, validate)
+        results = [(out_dir, run_cell(cfg, out_dir, task.train))]
+    else:
+        runs = [derive(cfg, hydra, list(overrides)) for overrides in spec]
+        for run in runs:
+            save(run)
+        results = run_stack(runs, task)
+    for out_dir, metrics in results:
+        with cell_log(out_dir):
+            log.info(task.report(metrics, out_dir))
+    return results
 
 
-def run_stack(
-    runs: list[Run], train: Train, train_stack: TrainStack, validate: Callable[[DictConfig], None]
-) -> list[tuple[Path, dict[str, Any]]]:
+def run_stack(runs: list[Run], task: Task) -> list[tuple[Path, dict[str, Any]]]:
     """Train the unfinished runs as one stack; a failure is recorded on its own run's cell only.
 
     Finished runs are skipped and a run whose config fails validation becomes an `error` cell
@@ -111,22 +124,51 @@ def run_stack(
     results: dict[Path, dict[str, Any]] = {}
     ready = []
     for run in runs:
-        if _finished(run.out_dir) or not _valid(run.cfg, validate):
-            results[run.out_dir] = run_cell(run.cfg, run.out_dir, train)
+        if _finished(run.out_dir) or not _valid(run.cfg, task.validate):
+            results[run.out_dir] = _run_alone(run, task.train)
         else:
             ready.append(run)
     if ready:
         quiet_console()
         try:
             with threadpool_limits(limits=1):  # one BLAS thread per job, as for single cells
-                trained = train_stack([run.cfg for run in ready], [run.out_dir for run in ready])
+                trained = task.train_stack([r.cfg for r in ready], [r.out_dir for r in ready])
             results.update(zip((run.out_dir for run in ready), trained))
         except Exception as err:  # isolate: which run failed is for the per-cell guard to say
             log.warning(f"a stack of {len(ready)} runs failed ({type(err).__name__}: {err}); "
                         "running its unfinished runs one by one")  # fmt: skip
             for run in ready:
-                results[run.out_dir] = run_cell(run.cfg, run.out_dir, train)
+                results[run.out_dir] = _run_alone(run, task.train)
     return [(run.out_dir, results[run.out_dir]) for run in runs]
+
+
+def _run_alone(run: Run, train: Train) -> dict[str, Any]:
+    with cell_log(run.out_dir):
+        return run_cell(run.cfg, run.out_dir, train)
+
+
+@contextmanager
+def cell_log(out_dir: Path) -> Iterator[None]:
+    """Copy what is logged meanwhile into the cell's own copy of the job's log file(s).
+
+    A stack's training is logged once, in its job's log: the first cell's `<job name>.log`.
+    """
+    root = logging.getLogger()
+    added = []
+    for job_log in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        path = out_dir / Path(job_log.baseFilename).name
+        if path.resolve() != Path(job_log.baseFilename).resolve():
+            handler = logging.FileHandler(path)
+            handler.setFormatter(job_log.formatter)
+            handler.setLevel(job_log.level)
+            root.addHandler(handler)
+            added.append(handler)
+    try:
+        yield
+    finally:
+        for handler in added:
+            root.removeHandler(handler)
+            handler.close()
 
 
 def _finished(out_dir: Path) -> bool:

@@ -16,7 +16,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
 from src.errors import ConfigError
 from src.results import METRICS, read_metrics
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Run, derive, run_stack, save
+from src.sweep.stack_job import Run, Task, derive, run_stack, save
 from tests.conftest import CONF_DIR
 
 SWEEP = [
@@ -110,7 +110,8 @@ def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
     retried = runs[-1].out_dir / METRICS  # an earlier error: trained again
     retried.write_text(json.dumps({"outcome": "error", "x": 6}))
     trainer = Trainer()
-    results = run_stack(runs, trainer.train, trainer.train_stack, trainer.validate)
+    task = Task(trainer.train, trainer.train_stack, trainer.validate, report=lambda m, d: "")
+    results = run_stack(runs, task)
 
     assert [out_dir for out_dir, _ in results] == [run.out_dir for run in runs]
     outcomes = {run.cfg.x: read_metrics(run.out_dir)["outcome"] for run in runs}
