@@ -39,6 +39,8 @@ class SweepSummary(Callback):
         if self.progress is not None:
             self.progress.stop()
         sweep_dir = Path(config.hydra.sweep.dir)
+        if not any(sweep_dir.glob("*/.hydra/overrides.yaml")):
+            return  # stopped before its first cell (a bad override): Hydra said why, no summary
         print(write_summary(sweep_dir, self.rows, self.cols))
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
         for name in ("summary.csv", "phase_map.md", "phase_map.png"):

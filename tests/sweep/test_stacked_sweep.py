@@ -62,3 +62,12 @@ def test_stacked_and_per_cell_sweeps_give_the_same_cells(tmp_path):
         assert (folder / "traceback.txt").exists() == failed
         assert bool(list(folder.glob("events.out.tfevents.*"))) != failed
     assert "12 cells: " in proc.stdout
+
+
+@pytest.mark.slow
+def test_a_bad_stack_size_is_one_line_and_nothing_runs(tmp_path):
+    proc = sweep(tmp_path, "optimizer.lr=0.1,1", "hydra.sweeper.max_stack=0")
+    assert proc.returncode == 2
+    assert "hydra.sweeper.max_stack=0: must be an integer >= 1" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.glob("*/metrics.json")) and not (tmp_path / "summary.csv").exists()
