@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 
 from hydra_plugins.trainmap_stack_sweeper._stacks import (
     STACK_KEY,
@@ -14,6 +16,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     stack_job,
     worker_count,
 )
+from hydra_plugins.trainmap_stack_sweeper.stack_sweeper import StackSweeper
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -79,3 +82,21 @@ def test_worker_count(n_jobs, expected):
 def test_worker_count_negative_counts_from_the_cores(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 8)
     assert worker_count(-1) == 8 and worker_count(-2) == 7
+
+
+def test_the_sweeper_launches_stack_jobs_in_batches():
+    sweeper = StackSweeper(max_batch_size=None, max_stack=2)
+    sweeper.config = OmegaConf.create({"hydra": {"launcher": {"n_jobs": 1}}})
+    sweeper.stackable = frozenset(STACKABLE)  # what setup() takes from a trainmap task
+    sweep = ["trainer.batch_size=1,16", "optimizer.lr=0.1,1,10", "trainer.epochs=2"]
+    overrides = OverridesParser.create().parse_overrides(sweep)
+    batches = sweeper.split_arguments(overrides, 3)  # 2 groups of 3 cells -> 4 stacks
+    assert [len(batch) for batch in batches] == [3, 1]
+    assert batches[0][0] == [
+        "trainer.batch_size=1", "optimizer.lr=0.1", "trainer.epochs=2",
+        "hydra.sweeper.stack=[['optimizer.lr=0.1'],['optimizer.lr=1']]",
+    ]  # fmt: skip
+    assert batches[0][1] == ["trainer.batch_size=1", "optimizer.lr=10", "trainer.epochs=2"]
+    sweeper.stackable = frozenset()  # any other task: BasicSweeper's cells
+    cells = sweeper.split_arguments(overrides, 4)
+    assert cells == BasicSweeper.split_arguments(overrides, 4) and len(cells[0]) == 4
