@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hydra import version
 from hydra.core.plugins import Plugins
 from hydra.plugins.sweeper import Sweeper
 from hydra.test_utils.launcher_common_tests import (
@@ -17,6 +18,7 @@ from hydra.test_utils.launcher_common_tests import (
     IntegrationTestSuite,
     LauncherTestSuite,
 )
+from hydra.version import VersionBase
 
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
 
@@ -33,6 +35,13 @@ def plugin_on_path(monkeypatch):
     """Subprocess apps find this checkout's plugin even where another copy is installed."""
     paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
+
+
+@pytest.fixture(autouse=True)
+def fresh_version_base(monkeypatch):
+    """The suites' apps expect Hydra's defaults for an unset version_base (they chdir into the
+    job folder), as in a fresh process; an earlier test's `version_base="1.3"` would stay set."""
+    monkeypatch.setattr(VersionBase.instance(), "version_base", version._UNSPECIFIED_)
 
 
 def test_discovered_by_hydra():

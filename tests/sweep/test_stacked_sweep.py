@@ -61,6 +61,8 @@ def test_stacked_and_per_cell_sweeps_give_the_same_cells(tmp_path):
         failed = "optimizer.lr=-1" in folder.name
         assert (folder / "traceback.txt").exists() == failed
         assert bool(list(folder.glob("events.out.tfevents.*"))) != failed
+        outcome = found[folder.name]["outcome"]
+        assert f"outcome={outcome} " in (folder / "train.log").read_text()  # its own result line
     assert "12 cells: " in proc.stdout
 
 

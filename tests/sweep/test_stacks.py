@@ -7,6 +7,8 @@ import itertools
 import pytest
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.plugins import Plugins
+from hydra.utils import get_class
 from omegaconf import OmegaConf
 
 from hydra_plugins.trainmap_stack_sweeper._stacks import (
@@ -16,7 +18,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     stack_job,
     worker_count,
 )
-from hydra_plugins.trainmap_stack_sweeper.stack_sweeper import StackSweeper
+from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -85,7 +87,8 @@ def test_worker_count_negative_counts_from_the_cores(monkeypatch):
 
 
 def test_the_sweeper_launches_stack_jobs_in_batches():
-    sweeper = StackSweeper(max_batch_size=None, max_stack=2)
+    Plugins.instance()  # Hydra's plugin scan re-executes plugin modules: use the class it leaves
+    sweeper = get_class(StackSweeperConf._target_)(max_batch_size=None, max_stack=2)
     sweeper.config = OmegaConf.create({"hydra": {"launcher": {"n_jobs": 1}}})
     sweeper.stackable = frozenset(STACKABLE)  # what setup() takes from a trainmap task
     sweep = ["trainer.batch_size=1,16", "optimizer.lr=0.1,1,10", "trainer.epochs=2"]
