@@ -19,6 +19,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     worker_count,
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
+from hydra_plugins.trainmap_stack_sweeper.stack_sweeper import _cells_have_own_folders
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -103,3 +104,16 @@ def test_the_sweeper_launches_stack_jobs_in_batches():
     sweeper.stackable = frozenset()  # any other task: BasicSweeper's cells
     cells = sweeper.split_arguments(overrides, 4)
     assert cells == BasicSweeper.split_arguments(overrides, 4) and len(cells[0]) == 4
+
+
+@pytest.mark.parametrize(
+    ("subdir", "stacks"),
+    [
+        ("${hydra.job.override_dirname}", True),
+        ("${hydra.job.num}", False),
+        ("run_${hydra.job.id}", False),
+    ],
+)
+def test_stacks_only_where_cells_get_folders_of_their_own(subdir, stacks):
+    config = OmegaConf.create({"hydra": {"sweep": {"subdir": subdir}, "job": {"num": 0}}})
+    assert _cells_have_own_folders(config) is stacks  # cells of a stack share their job's num
