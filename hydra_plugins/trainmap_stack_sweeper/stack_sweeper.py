@@ -29,11 +29,15 @@ class StackSweeper(BasicSweeper):
         max_batch_size: int | None,
         params: dict[str, str] | None = None,
         max_stack: int = 64,
-        stack: Any | None = None,  # a job's own stack: read by the job, not by the sweeper
+        stack: Any | None = None,  # a stack job's cells: read by the job, never by a sweeper
     ) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         if not isinstance(max_stack, int) or max_stack < 1:
             raise HydraException(f"hydra.sweeper.max_stack={max_stack}: must be an integer >= 1")
+        if stack is not None:  # only jobs carry one; the sweeper itself never sees its own
+            raise HydraException(
+                "hydra.sweeper.stack: set by the sweeper for each job; leave it unset"
+            )
         self.max_stack = max_stack
         self.stackable: frozenset[str] = frozenset()
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
+from hydra.errors import HydraException
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
@@ -117,3 +119,16 @@ def test_the_sweeper_launches_stack_jobs_in_batches():
 def test_stacks_only_where_cells_get_folders_of_their_own(subdir, stacks):
     config = OmegaConf.create({"hydra": {"sweep": {"subdir": subdir}, "job": {"num": 0}}})
     assert _cells_have_own_folders(config) is stacks  # cells of a stack share their job's num
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_stack": 0}, "hydra.sweeper.max_stack=0: must be an integer >= 1"),
+        ({"stack": [["optimizer.lr=1"]]}, "hydra.sweeper.stack: set by the sweeper for each job"),
+    ],
+)
+def test_bad_sweeper_options_are_one_clear_error(options, message):
+    Plugins.instance()
+    with pytest.raises(HydraException, match=re.escape(message)):
+        get_class(StackSweeperConf._target_)(max_batch_size=None, **options)
