@@ -53,45 +53,57 @@ class Task:
 
 @dataclass(frozen=True)
 class Run:
-    """One cell of a stack: its task config, its Hydra config (a root with `hydra`), its folder."""
+    """One cell of a stack: its task config, its folder and its `.hydra/` files' texts."""
 
     cfg: DictConfig
-    hydra: DictConfig
     out_dir: Path
+    files: dict[str, str]  # path in out_dir -> text; {} when hydra.output_subdir is null
 
 
-def derive(cfg: DictConfig, hydra: DictConfig, overrides: list[str]) -> Run:
-    """The run of the stack job (`cfg`, `hydra`) whose stackable overrides are `overrides`."""
-    parser = OverridesParser.create()
-    mine = {o.get_key_element(): o for o in parser.parse_overrides(overrides)}
-    task_cfg = copy.deepcopy(cfg)
-    for override in mine.values():  # what Hydra does with a plain `key=value` override
-        OmegaConf.update(task_cfg, override.key_or_group, override.value(), merge=True)
-    job = parser.parse_overrides(list(hydra.hydra.overrides.task))
-    task = [mine.get(o.get_key_element(), o) for o in job]
-    root = copy.deepcopy(hydra)
-    node = root.hydra
-    with read_write(node), open_dict(node):
-        node.overrides.task = [o.input_line for o in task]
-        node.overrides.hydra = [h for h in node.overrides.hydra if not h.startswith(STACK_OVERRIDE)]
-        node.sweeper.stack = None
-        node.job.override_dirname = get_overrides_dirname(
-            overrides=task, **OmegaConf.to_container(node.job.config.override_dirname)
-        )
-        out_dir = os.path.abspath(os.path.join(str(hydra.hydra.sweep.dir), str(node.sweep.subdir)))
-        node.runtime.output_dir = out_dir
-    return Run(task_cfg, root, Path(out_dir))
+class StackJob:
+    """A stack job's own composition, from which each of its cells' configs is derived."""
+
+    def __init__(self, cfg: DictConfig, hydra: DictConfig) -> None:
+        self.cfg = cfg
+        self.root = copy.deepcopy(hydra)  # one working copy, rewritten for each cell in turn
+        self.head = OverridesParser.create().parse_overrides(list(hydra.hydra.overrides.task))
+        self.sweep_dir = str(hydra.hydra.sweep.dir)
+        node = self.root.hydra
+        with read_write(node), open_dict(node):
+            node.overrides.hydra = [
+                h for h in node.overrides.hydra if not h.startswith(STACK_OVERRIDE)
+            ]
+            node.sweeper.stack = None
+
+    def derive(self, overrides: list[str]) -> Run:
+        """The cell whose stackable overrides are `overrides` (the others are the job's own)."""
+        mine = {o.get_key_element(): o for o in OverridesParser.create().parse_overrides(overrides)}
+        cfg = copy.deepcopy(self.cfg)
+        for override in mine.values():  # what Hydra does with a plain `key=value` override
+            OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+        task = [mine.get(o.get_key_element(), o) for o in self.head]
+        node = self.root.hydra
+        with read_write(node), open_dict(node):
+            node.overrides.task = [o.input_line for o in task]
+            node.job.override_dirname = get_overrides_dirname(
+                overrides=task, **OmegaConf.to_container(node.job.config.override_dirname)
+            )
+            out_dir = os.path.abspath(os.path.join(self.sweep_dir, str(node.sweep.subdir)))
+            node.runtime.output_dir = out_dir
+        files = {}
+        if node.output_subdir is not None:  # what Hydra writes for a job of its own
+            files = {
+                f"{node.output_subdir}/config.yaml": OmegaConf.to_yaml(cfg),
+                f"{node.output_subdir}/hydra.yaml": OmegaConf.to_yaml(self.root),
+                f"{node.output_subdir}/overrides.yaml": OmegaConf.to_yaml(node.overrides.task),
+            }
+        return Run(cfg, Path(out_dir), files)
 
 
 def save(run: Run) -> None:
-    """The run's `.hydra/` files, as Hydra writes them for a job of its own."""
-    subdir = run.hydra.hydra.output_subdir
-    if subdir is None:
-        return
-    folder = run.out_dir / str(subdir)
-    write_text_atomic(folder / "config.yaml", OmegaConf.to_yaml(run.cfg))
-    write_text_atomic(folder / "hydra.yaml", OmegaConf.to_yaml(run.hydra))
-    write_text_atomic(folder / "overrides.yaml", OmegaConf.to_yaml(run.hydra.hydra.overrides.task))
+    """Write the run's `.hydra/` files."""
+    for name, text in run.files.items():
+        write_text_atomic(run.out_dir / name, text)
 
 
 def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, dict[str, Any]]]:
@@ -104,7 +116,8 @@ def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, 
         out_dir = Path(hydra.hydra.runtime.output_dir)
         results = [(out_dir, run_cell(cfg, out_dir, task.train))]
     else:
-        runs = [derive(cfg, hydra, list(overrides)) for overrides in spec]
+        job = StackJob(cfg, hydra)
+        runs = [job.derive(list(overrides)) for overrides in spec]
         for run in runs:
             save(run)
         results = run_stack(runs, task)

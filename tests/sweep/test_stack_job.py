@@ -16,7 +16,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
 from src.errors import ConfigError
 from src.results import METRICS, read_metrics
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Run, Task, derive, run_stack, save
+from src.sweep.stack_job import Run, StackJob, Task, run_stack, save
 from tests.conftest import CONF_DIR
 
 SWEEP = [
@@ -54,24 +54,26 @@ def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
         checked = 0
         for stack in stacks:
             job = loader.load_sweep_config(master, stack_job(stack, keys, STACKABLE_KEYS))
-            task, hydra = split(job)
+            stack_job_ = StackJob(*split(job))
             for cell, overrides in zip(stack, job.hydra.sweeper.stack):
-                run = derive(task, hydra, list(overrides))
+                run = stack_job_.derive(list(overrides))
                 own_task, own_hydra = split(loader.load_sweep_config(master, cell))
                 assert OmegaConf.to_container(run.cfg) == OmegaConf.to_container(own_task)
                 assert run.cfg == own_task  # the values train() reads, too
-                assert hydra_part(run.hydra) == hydra_part(own_hydra)
+                hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
+                assert hydra_part(hydra) == hydra_part(own_hydra)
                 dirname = own_hydra.hydra.job.override_dirname
                 assert run.out_dir == tmp_path / dirname
-                assert run.hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / dirname)
+                assert hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / dirname)
+                assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
+                assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
                 checked += 1
     assert checked == 8
 
 
 def fake_run(tmp_path: Path, x: float) -> Run:
-    cfg = OmegaConf.create({"x": x})
-    hydra = {"output_subdir": ".hydra", "overrides": {"task": [f"x={x}"]}}
-    return Run(cfg, OmegaConf.create({"hydra": hydra}), tmp_path / f"x={x}")
+    files = {".hydra/overrides.yaml": f"- x={x}\n"}
+    return Run(OmegaConf.create({"x": x}), tmp_path / f"x={x}", files)
 
 
 class Trainer:
