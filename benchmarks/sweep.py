@@ -163,8 +163,10 @@ def read_cell(folder: Path) -> Cell:
 
 
 def run_sweep(overrides: list[str], sweep_dir: Path) -> dict[str, Any]:
-    """`python -m src.train sweep=bs_lr <overrides>`: its wall time and where the time went."""
-    command = [sys.executable, "-m", "src.train", "sweep=bs_lr", *overrides,
+    """`python -m src.train sweep=bs_lr <overrides>`: its wall time and where the time went.
+
+    Per-cell path (`hydra/sweeper=basic`): the timings read one job per cell from its files."""
+    command = [sys.executable, "-m", "src.train", "sweep=bs_lr", "hydra/sweeper=basic", *overrides,
                f"hydra.sweep.dir={sweep_dir}", STAMPED]  # fmt: skip
     launched, start = time.time(), time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

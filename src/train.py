@@ -32,7 +32,8 @@ from src.logger.base import Logger, RunFacts
 from src.names import OVERRIDE_ONLY_GROUPS
 from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.sweep.worker import run_cell
+from src.stackable import STACKABLE_KEYS
+from src.sweep.stack_job import Task, run_job, runs_stacks
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     return metrics
 
 
+def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, Any]]:
+    """Train runs whose configs differ only in STACKABLE_KEYS; each writes what `train` writes."""
+    return [train(cfg, out_dir) for cfg, out_dir in zip(cfgs, out_dirs)]
+
+
 def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
     """A batch larger than the training set means full-batch training: clamp, and say so."""
     if settings.batch_size <= n_train:
@@ -154,10 +160,11 @@ def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+@runs_stacks(STACKABLE_KEYS)  # hydra/sweeper=stacked hands this task stacks of cells
 def main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
-        out_dir = Path(HydraConfig.get().runtime.output_dir)
-        log.info(summary_line(run_cell(cfg, out_dir, train), out_dir))
+        hydra_cfg = HydraConfig.instance().cfg  # the job's Hydra config, a root with `hydra`
+        run_job(cfg, hydra_cfg, Task(train, train_stack, validate, summary_line))
         return
     with report_errors() as out_dir:
         log.info(summary_line(train(cfg, out_dir), out_dir))

@@ -12,6 +12,7 @@ from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from src.edge.report import EDGE_FILES, edge_section
+from src.results import OVERRIDES
 from src.sweep.progress import SweepProgress, count_cells
 from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
 
@@ -48,8 +49,8 @@ class SweepSummary(Callback):
         if self.progress is not None:
             self.progress.stop()
         sweep_dir = Path(config.hydra.sweep.dir)
-        if not sweep_dir.is_dir():
-            return  # the sweeper refused its input before launching anything
+        if not any(sweep_dir.glob(f"*/{OVERRIDES}")):
+            return  # stopped before its first cell (a bad override): Hydra said why, no summary
         text = write_summary(sweep_dir, self.rows, self.cols)
         print(edge_section(sweep_dir) or text)  # an edge search's map is too wide to print
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)

@@ -31,7 +31,7 @@ def run_cell(cfg: DictConfig, out_dir: Path, train: Train) -> dict[str, Any]:
     if done is not None and done.get("outcome") != "error":
         log.info(f"already done ({done['outcome']}): {out_dir}")
         return done
-    _quiet_console()
+    quiet_console()
     started = time.perf_counter()
     # Parallel cells share the cores: one BLAS thread each, or two cells fight over two cores.
     with threadpool_limits(limits=1):
@@ -57,7 +57,7 @@ def _record_error(cfg: DictConfig, out_dir: Path, err: Exception, seconds: float
     return metrics
 
 
-def _quiet_console() -> None:
+def quiet_console() -> None:
     """Keep per-epoch lines in the cell's log file, off the shared terminal."""
     for handler in logging.getLogger().handlers:
         if not isinstance(handler, logging.FileHandler):

@@ -1,0 +1,63 @@
+"""Group a sweep's cells into stacks: cells that differ only in stackable keys train together.
+
+A cell is its list of override strings, one per swept or set key, in the same key order for
+every cell (the Cartesian product BasicSweeper expands). Pure functions, no Hydra state.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Collection, Sequence
+
+Cell = list[str]
+STACK_KEY = "hydra.sweeper.stack"
+UNQUOTABLE = ("'", "\\")  # values the job could not get back from a quoted list: never stacked
+
+
+def form_stacks(
+    cells: Sequence[Cell], keys: Sequence[str], stackable: Collection[str], max_stack: int,
+    workers: int,
+) -> list[list[Cell]]:  # fmt: skip
+    """Stacks of cells, in grid order: same non-stackable overrides, at most `max_stack` each.
+
+    Groups larger than `max_stack` split into even stacks; while there are fewer stacks than
+    `workers`, the largest splits in two, so that no worker sits idle.
+    """
+    positions = [i for i, key in enumerate(keys) if key in stackable]
+    groups: dict[tuple, list[Cell]] = {}
+    for n, cell in enumerate(cells):
+        alone = any(mark in cell[i] for i in positions for mark in UNQUOTABLE)
+        shared = tuple(v for i, v in enumerate(cell) if i not in positions)
+        groups.setdefault((n,) if alone else shared, []).append(list(cell))  # (n,): its own
+    stacks = [part for group in groups.values() for part in split_evenly(group, max_stack)]
+    while len(stacks) < workers:
+        largest = max(range(len(stacks)), key=lambda i: len(stacks[i]), default=None)
+        if largest is None or len(stacks[largest]) < 2:
+            break
+        stacks[largest : largest + 1] = split_evenly(stacks[largest], -(-len(stacks[largest]) // 2))
+    return stacks
+
+
+def split_evenly(cells: list[Cell], most: int) -> list[list[Cell]]:
+    """Consecutive parts of at most `most` cells, as equal in size as possible."""
+    parts = math.ceil(len(cells) / most)
+    size, extra = divmod(len(cells), parts)
+    bounds = [i * size + min(i, extra) for i in range(parts + 1)]
+    return [cells[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
+def stack_job(stack: list[Cell], keys: Sequence[str], stackable: Collection[str]) -> Cell:
+    """The job overrides of a stack: its first cell's, plus every cell's stackable overrides."""
+    if len(stack) == 1:
+        return stack[0]
+    positions = [i for i, key in enumerate(keys) if key in stackable]
+    runs = ",".join("[" + ",".join(f"'{cell[i]}'" for i in positions) + "]" for cell in stack)
+    return [*stack[0], f"{STACK_KEY}=[{runs}]"]
+
+
+def worker_count(n_jobs: object) -> int:
+    """Parallel workers of a launcher with joblib's `n_jobs` (-1: all cores); 1 when unknown."""
+    if not isinstance(n_jobs, int) or n_jobs == 0:
+        return 1
+    return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)

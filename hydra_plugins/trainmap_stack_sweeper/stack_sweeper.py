@@ -1,0 +1,70 @@
+"""StackSweeper: BasicSweeper's grid, launched as stacks of cells that train together.
+
+A task function that declares `stackable_keys` (see `src.sweep.stack_job.runs_stacks`) gets one
+job per stack: the overrides of the stack's first cell plus `hydra.sweeper.stack=[[...], ...]`,
+every cell's stackable overrides. The job derives the other cells' configs from its own. Any
+other task function gets one job per cell, exactly as with BasicSweeper.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.types import Override
+from hydra.errors import HydraException
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
+
+from ._stacks import form_stacks, stack_job, worker_count
+
+PER_JOB_FOLDERS = ("hydra.job.num", "hydra.job.id")  # a subdir naming jobs, not cells
+
+
+class StackSweeper(BasicSweeper):
+    """Expands the grid like BasicSweeper; launches stacks (not cells) when the task allows."""
+
+    def __init__(
+        self,
+        max_batch_size: int | None,
+        params: dict[str, str] | None = None,
+        max_stack: int = 64,
+        stack: Any | None = None,  # a stack job's cells: read by the job, never by a sweeper
+    ) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        if not isinstance(max_stack, int) or max_stack < 1:
+            raise HydraException(f"hydra.sweeper.max_stack={max_stack}: must be an integer >= 1")
+        if stack is not None:  # only jobs carry one; the sweeper itself never sees its own
+            raise HydraException(
+                "hydra.sweeper.stack: set by the sweeper for each job; leave it unset"
+            )
+        self.max_stack = max_stack
+        self.stackable: frozenset[str] = frozenset()
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        keys = getattr(task_function, "stackable_keys", None)
+        if keys and _cells_have_own_folders(config):
+            self.stackable = frozenset(keys)
+
+    def split_arguments(  # type: ignore[override]  # BasicSweeper.sweep calls it on self
+        self, overrides: list[Override], max_batch_size: int | None
+    ) -> list[list[list[str]]]:
+        """Batches of job overrides: cells (BasicSweeper) or stacks of cells."""
+        if not self.stackable:
+            return BasicSweeper.split_arguments(overrides, max_batch_size)
+        (cells,) = BasicSweeper.split_arguments(overrides, None)
+        keys = list(dict.fromkeys(override.get_key_element() for override in overrides))
+        assert self.config is not None
+        workers = worker_count(OmegaConf.select(self.config, "hydra.launcher.n_jobs"))
+        stacks = form_stacks(cells, keys, self.stackable, self.max_stack, workers)
+        jobs = [stack_job(stack, keys, self.stackable) for stack in stacks]
+        return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
+
+
+def _cells_have_own_folders(config: DictConfig) -> bool:
+    """Cells of one stack share its job number and id: stack only if folders don't use them."""
+    subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+    return not any(key in str(subdir) for key in PER_JOB_FOLDERS)

@@ -1,0 +1,197 @@
+"""One job of a sweep: a single cell, or a stack of cells trained together.
+
+A stack job is composed by Hydra as its first cell, with `hydra.sweeper.stack` listing every
+cell's stackable overrides (`hydra_plugins.trainmap_stack_sweeper`). Each cell's config is
+derived from that one composition by applying its overrides with OmegaConf, as Hydra would,
+and its folder gets the same `.hydra/` files a job of its own would have written.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hydra._internal.config_loader_impl import get_overrides_dirname
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from threadpoolctl import threadpool_limits
+
+from src.results import read_metrics, write_text_atomic
+from src.sweep.worker import Train, quiet_console, run_cell
+
+log = logging.getLogger(__name__)
+STACK_OVERRIDE = "hydra.sweeper.stack="
+TrainStack = Callable[[list[DictConfig], list[Path]], list[dict[str, Any]]]
+TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Any])
+
+
+def runs_stacks(keys: Collection[str]) -> Callable[[TaskFunction], TaskFunction]:
+    """Mark a task function as one that runs stack jobs of runs differing only in `keys`."""
+
+    def mark(task: TaskFunction) -> TaskFunction:
+        task.stackable_keys = frozenset(keys)  # type: ignore[attr-defined]
+        return task
+
+    return mark
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a job needs from the trainer: train one run, train a stack, validate, report."""
+
+    train: Train
+    train_stack: TrainStack
+    validate: Callable[[DictConfig], None]
+    report: Callable[[dict[str, Any], Path], str]  # the line logged for a finished cell
+
+
+@dataclass(frozen=True)
+class Run:
+    """One cell of a stack: its task config, its folder and its `.hydra/` files' texts."""
+
+    cfg: DictConfig
+    out_dir: Path
+    files: dict[str, str]  # path in out_dir -> text; {} when hydra.output_subdir is null
+
+
+class StackJob:
+    """A stack job's own composition, from which each of its cells' configs is derived."""
+
+    def __init__(self, cfg: DictConfig, hydra: DictConfig) -> None:
+        self.cfg = cfg
+        self.root = copy.deepcopy(hydra)  # one working copy, rewritten for each cell in turn
+        self.head = OverridesParser.create().parse_overrides(list(hydra.hydra.overrides.task))
+        self.sweep_dir = str(hydra.hydra.sweep.dir)
+        node = self.root.hydra
+        with read_write(node), open_dict(node):
+            node.overrides.hydra = [
+                h for h in node.overrides.hydra if not h.startswith(STACK_OVERRIDE)
+            ]
+            node.sweeper.stack = None
+
+    def derive(self, overrides: list[str]) -> Run:
+        """The cell whose stackable overrides are `overrides` (the others are the job's own)."""
+        mine = {o.get_key_element(): o for o in OverridesParser.create().parse_overrides(overrides)}
+        cfg = copy.deepcopy(self.cfg)
+        for override in mine.values():  # what Hydra does with a plain `key=value` override
+            OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+        task = [mine.get(o.get_key_element(), o) for o in self.head]
+        node = self.root.hydra
+        with read_write(node), open_dict(node):
+            node.overrides.task = [o.input_line for o in task]
+            node.job.override_dirname = get_overrides_dirname(
+                overrides=task, **OmegaConf.to_container(node.job.config.override_dirname)
+            )
+            out_dir = os.path.abspath(os.path.join(self.sweep_dir, str(node.sweep.subdir)))
+            node.runtime.output_dir = out_dir
+        files = {}
+        if node.output_subdir is not None:  # what Hydra writes for a job of its own
+            files = {
+                f"{node.output_subdir}/config.yaml": OmegaConf.to_yaml(cfg),
+                f"{node.output_subdir}/hydra.yaml": OmegaConf.to_yaml(self.root),
+                f"{node.output_subdir}/overrides.yaml": OmegaConf.to_yaml(node.overrides.task),
+            }
+        return Run(cfg, Path(out_dir), files)
+
+
+def save(run: Run) -> None:
+    """Write the run's `.hydra/` files."""
+    for name, text in run.files.items():
+        write_text_atomic(run.out_dir / name, text)
+
+
+def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, dict[str, Any]]]:
+    """Run the job's cell, or every cell of its stack; log and return (folder, metrics) per cell.
+
+    Never raises for a failed run: its cell records `error`.
+    """
+    spec = hydra.hydra.sweeper.get("stack")
+    if not spec:
+        out_dir = Path(hydra.hydra.runtime.output_dir)
+        results = [(out_dir, run_cell(cfg, out_dir, task.train))]
+    else:
+        job = StackJob(cfg, hydra)
+        runs = [job.derive(list(overrides)) for overrides in spec]
+        for run in runs:
+            save(run)
+        results = run_stack(runs, task)
+    for out_dir, metrics in results:
+        with cell_log(out_dir):
+            log.info(task.report(metrics, out_dir))
+    return results
+
+
+def run_stack(runs: list[Run], task: Task) -> list[tuple[Path, dict[str, Any]]]:
+    """Train the unfinished runs as one stack; a failure is recorded on its own run's cell only.
+
+    Finished runs are skipped and a run whose config fails validation becomes an `error` cell
+    (both through the per-cell guard); if the stack raises, its unfinished runs are run again one
+    by one through that guard, so the run that failed is the only one recorded as `error`.
+    """
+    results: dict[Path, dict[str, Any]] = {}
+    ready = []
+    for run in runs:
+        if _finished(run.out_dir) or not _valid(run.cfg, task.validate):
+            results[run.out_dir] = _run_alone(run, task.train)
+        else:
+            ready.append(run)
+    if ready:
+        quiet_console()
+        try:
+            with threadpool_limits(limits=1):  # one BLAS thread per job, as for single cells
+                trained = task.train_stack([r.cfg for r in ready], [r.out_dir for r in ready])
+            results.update(zip((run.out_dir for run in ready), trained))
+        except Exception as err:  # isolate: which run failed is for the per-cell guard to say
+            log.warning(f"a stack of {len(ready)} runs failed ({type(err).__name__}: {err}); "
+                        "running its unfinished runs one by one")  # fmt: skip
+            for run in ready:
+                results[run.out_dir] = _run_alone(run, task.train)
+    return [(run.out_dir, results[run.out_dir]) for run in runs]
+
+
+def _run_alone(run: Run, train: Train) -> dict[str, Any]:
+    with cell_log(run.out_dir):
+        return run_cell(run.cfg, run.out_dir, train)
+
+
+@contextmanager
+def cell_log(out_dir: Path) -> Iterator[None]:
+    """Copy what is logged meanwhile into the cell's own copy of the job's log file(s).
+
+    A stack's training is logged once, in its job's log: the first cell's `<job name>.log`.
+    """
+    root = logging.getLogger()
+    added = []
+    for job_log in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
+        path = out_dir / Path(job_log.baseFilename).name
+        if path.resolve() != Path(job_log.baseFilename).resolve():
+            handler = logging.FileHandler(path)
+            handler.setFormatter(job_log.formatter)
+            handler.setLevel(job_log.level)
+            root.addHandler(handler)
+            added.append(handler)
+    try:
+        yield
+    finally:
+        for handler in added:
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _finished(out_dir: Path) -> bool:
+    metrics = read_metrics(out_dir)
+    return metrics is not None and metrics.get("outcome") != "error"
+
+
+def _valid(cfg: DictConfig, validate: Callable[[DictConfig], None]) -> bool:
+    try:
+        validate(cfg)
+    except Exception:  # the per-cell guard runs it again and records the error
+        return False
+    return True

@@ -1,0 +1,128 @@
+"""A stack job: its cells' configs derived from one composition, and errors kept per cell."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hydra import initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
+from src.errors import ConfigError
+from src.results import METRICS, read_metrics
+from src.stackable import STACKABLE_KEYS
+from src.sweep.stack_job import Run, StackJob, Task, run_stack, save
+from tests.conftest import CONF_DIR
+
+SWEEP = [
+    "experiment=tanh_fullbatch", "optimizer=momentum", "activation=relu,tanh",
+    "optimizer.lr=0.5,1e-2", "optimizer.momentum=0.5,0.9", "trainer.seed=1", "trainer.epochs=3",
+]  # fmt: skip
+
+
+def split(config: DictConfig) -> tuple[DictConfig, DictConfig]:
+    """(task config, Hydra config) of a composed job, as a running job sees them."""
+    task = OmegaConf.masked_copy(config, [k for k in config if k != "hydra"])
+    OmegaConf.set_struct(task, True)
+    return task, OmegaConf.masked_copy(config, "hydra")
+
+
+def hydra_part(root: DictConfig) -> dict:
+    container = OmegaConf.to_container(root.hydra)
+    container["runtime"].pop("output_dir")  # set by the job (checked apart)
+    return container
+
+
+def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
+    sweep = [*SWEEP, f"hydra.sweep.dir={tmp_path}"]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", sweep, RunMode.MULTIRUN)
+        cells = [
+            [*SWEEP[:2], f"activation={a}", f"optimizer.lr={lr}", f"optimizer.momentum={m}",
+             *SWEEP[-2:]]
+            for a in ("relu", "tanh") for lr in ("0.5", "1e-2") for m in ("0.5", "0.9")
+        ]  # fmt: skip
+        keys = [c.split("=")[0] for c in cells[0]]
+        stacks = form_stacks(cells, keys, STACKABLE_KEYS, max_stack=64, workers=1)
+        assert [len(s) for s in stacks] == [4, 4]  # split by activation only
+        checked = 0
+        for stack in stacks:
+            job = loader.load_sweep_config(master, stack_job(stack, keys, STACKABLE_KEYS))
+            stack_job_ = StackJob(*split(job))
+            for cell, overrides in zip(stack, job.hydra.sweeper.stack):
+                run = stack_job_.derive(list(overrides))
+                own_task, own_hydra = split(loader.load_sweep_config(master, cell))
+                assert OmegaConf.to_container(run.cfg) == OmegaConf.to_container(own_task)
+                assert run.cfg == own_task  # the values train() reads, too
+                hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
+                assert hydra_part(hydra) == hydra_part(own_hydra)
+                dirname = own_hydra.hydra.job.override_dirname
+                assert run.out_dir == tmp_path / dirname
+                assert hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / dirname)
+                assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
+                assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
+                checked += 1
+    assert checked == 8
+
+
+def fake_run(tmp_path: Path, x: float) -> Run:
+    files = {".hydra/overrides.yaml": f"- x={x}\n"}
+    return Run(OmegaConf.create({"x": x}), tmp_path / f"x={x}", files)
+
+
+class Trainer:
+    """Fake train/train_stack/validate: x=2 fails while training, x<0 fails validation."""
+
+    def __init__(self) -> None:
+        self.trained: list[float] = []
+
+    def train(self, cfg: DictConfig, out_dir: Path) -> dict:
+        self.validate(cfg)
+        self.trained.append(cfg.x)
+        if cfg.x == 2:
+            raise FloatingPointError("boom")
+        metrics = {"outcome": "converged", "x": cfg.x}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / METRICS).write_text(json.dumps(metrics))
+        return metrics
+
+    def train_stack(self, cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict]:
+        return [self.train(cfg, out_dir) for cfg, out_dir in zip(cfgs, out_dirs)]
+
+    @staticmethod
+    def validate(cfg: DictConfig) -> None:
+        if cfg.x < 0:
+            raise ConfigError(f"x={cfg.x}: expected >= 0")
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
+    xs = [0, 1, 2, 3, -1, 5, 6] if failing else [0, 1, 3, -1, 5, 6]
+    runs = [fake_run(tmp_path, x) for x in xs]
+    for run in runs:
+        save(run)
+    done = runs[-2].out_dir / METRICS  # finished by an earlier sweep: not trained again
+    done.write_text(json.dumps({"outcome": "diverged", "x": 5}))
+    retried = runs[-1].out_dir / METRICS  # an earlier error: trained again
+    retried.write_text(json.dumps({"outcome": "error", "x": 6}))
+    trainer = Trainer()
+    task = Task(trainer.train, trainer.train_stack, trainer.validate, report=lambda m, d: "")
+    results = run_stack(runs, task)
+
+    assert [out_dir for out_dir, _ in results] == [run.out_dir for run in runs]
+    outcomes = {run.cfg.x: read_metrics(run.out_dir)["outcome"] for run in runs}
+    bad = {2, -1} if failing else {-1}
+    expected = {x: "error" if x in bad else "diverged" if x == 5 else "converged" for x in xs}
+    assert outcomes == expected
+    assert {x for x in xs if (tmp_path / f"x={x}" / "traceback.txt").exists()} == bad
+    assert "x=-1: expected >= 0" in read_metrics(tmp_path / "x=-1")["error"]
+    # Each good run trained once: in the stack, or (after the stack failed at x=2) alone.
+    assert sorted(x for x in trainer.trained if x not in bad) == [0, 1, 3, 6]
+    assert [r[1]["outcome"] for r in results] == [outcomes[x] for x in xs]
+    assert OmegaConf.load(runs[0].out_dir / ".hydra" / "overrides.yaml") == ["x=0"]
