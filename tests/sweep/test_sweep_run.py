@@ -87,5 +87,5 @@ def test_unknown_sweep_name_is_an_error(tmp_path):
     assert proc.returncode != 0
     message, _, options = proc.stderr.strip().partition("valid options: ")
     assert message == "error: sweep/bs_lrr not found; "
-    assert {"bs_lr", "bs_lr_edge", "bs_lr_fine"} == set(options.split(", "))
+    assert {"bs_lr", "bs_lr_edge", "bs_lr_fine", "grid"} == set(options.split(", "))
     assert not list(tmp_path.iterdir())
