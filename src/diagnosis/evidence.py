@@ -41,6 +41,15 @@ class Facts:
     inits: dict[str, dict[str, Any]]  # 'init' / 'model.dense_init' -> node (no _partial_)
     loss_node: dict[str, Any]  # the `loss` group's node, for a suggested switch
 
+    @property
+    def updates_per_epoch(self) -> int:
+        return math.ceil(self.n_train / self.batch_size)  # the last batch may be smaller
+
+    @property
+    def updates(self) -> int:
+        """The updates the run was given (a diverged run stops before taking them all)."""
+        return self.epochs * self.updates_per_epoch
+
 
 def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -> Facts:
     """Facts of a composed run config (as `train` receives it), reading each behaviour from a

@@ -22,6 +22,8 @@ from src.diagnosis.evidence import Facts
 from src.names import INSTANTIATE_KEYS
 
 STEP_TARGET, BATCH_TARGET = 0.05, 0.35  # where a suggested lr / batch size aims the step
+MOVEMENT_LOW, MOVEMENT_TARGET = 2.0, 5.0  # steps x ratio: below 2 nothing converged; aim at 5
+BATCH_FLOOR = 32  # more updates come from a smaller batch down to this, then from more epochs
 
 
 def number(x: float) -> str:
@@ -35,16 +37,40 @@ def nice_below(x: float) -> float:
     return max(m * 10.0**k for m in (1, 2, 5) if m * 10.0**k <= x * (1 + 1e-9))
 
 
-def learning_rate(facts: Facts, factor: float) -> str:
-    """optimizer.lr scaled by `factor`, rounded down to 1/2/5 x 10^k."""
-    return f"optimizer.lr={number(nice_below(facts.lr * factor))}"
+def scaled_lr(facts: Facts, factor: float) -> float:
+    """The run's lr scaled by `factor`, rounded down to 1/2/5 x 10^k."""
+    return nice_below(facts.lr * factor)
 
 
-def lower_learning_rate(facts: Facts, step: float) -> str:
+def learning_rate(facts: Facts, factor: float, ratio: float, step: float) -> str:
+    """optimizer.lr scaled by `factor`, rounded down to 1/2/5 x 10^k; when the run's updates
+    at that rate would move the weights less than MOVEMENT_LOW (`ratio` per update at the probe
+    batch, `step` at the run's, both at the current rate), also more updates."""
+    lr = scaled_lr(facts, factor)
+    fix, scale = f"optimizer.lr={number(lr)}", lr / facts.lr
+    if ratio <= 0 or facts.updates * ratio * scale >= MOVEMENT_LOW:
+        return fix  # no gradient at all: no update count would move the weights
+    return f"{fix} {more_updates(facts, ratio * scale, step * scale)}"
+
+
+def lower_learning_rate(facts: Facts, ratio: float, step: float) -> str:
     """A learning rate whose step (at the run's batch size, at init) would be STEP_TARGET, or a
     tenth of the current one when the step is already below that."""
     factor = STEP_TARGET / step if step > STEP_TARGET else 0.1
-    return learning_rate(facts, factor)
+    return learning_rate(facts, factor, ratio, step)
+
+
+def more_updates(facts: Facts, ratio: float, step: float) -> str:
+    """Enough updates of `ratio` x the weights' size (at the probe batch) to add up to
+    MOVEMENT_TARGET: the same epochs at a smaller batch (a power of two >= BATCH_FLOOR, the
+    same compute) while the run's `step` is <= STEP_TARGET, so that a smaller batch's noise
+    leaves it well below STEP_HIGH; else more epochs at the run's batch size."""
+    needed = math.ceil(MOVEMENT_TARGET / ratio)
+    per_epoch = math.ceil(needed / facts.epochs)
+    batch = 2 ** math.floor(math.log2(max(facts.n_train / per_epoch, 1)))
+    if step <= STEP_TARGET and BATCH_FLOOR <= batch < facts.batch_size:
+        return f"trainer.batch_size={batch}"
+    return f"trainer.epochs={math.ceil(needed / facts.updates_per_epoch)}"
 
 
 def batch_size(facts: Facts, noise: float, ratio: float, target: float) -> str:

@@ -160,3 +160,41 @@ def test_depth_growth_counts_only_activations_that_keep_the_scale():
     rms = {"2.ReLU": 1.0, "4.ReLU": 4.0, "6.ReLU": 16.0}
     assert evidence(init={"preact_rms": rms}).growth == pytest.approx(4.0)
     assert math.isnan(evidence(init={"preact_rms": rms}, facts=SIGMOID).growth)
+
+
+def big_batch(ratio: float, noise: float = 1.0, **changes):
+    """A run at batch size 1024: 2 updates per epoch, 40 in all."""
+    return evidence(facts={"batch_size": 1024}, metrics={"steps": 40}, noise=noise,
+                    init={"update_ratios": {"a:W": ratio}}, **changes)  # fmt: skip
+
+
+def test_a_raised_rate_that_still_moves_too_little_also_gets_more_updates():
+    # 40 x 0.002 = 0.08; the step caps the rate at x25 (lr 2 after rounding): 40 x 0.04 = 1.6.
+    f = hyperparameters.learning_rate_too_low(big_batch(0.002))
+    assert f.suggestion == "optimizer.lr=2 trainer.batch_size=128"  # 125 updates: 7 per epoch
+
+
+def test_a_lowered_rate_that_would_move_too_little_also_gets_more_updates():
+    e = big_batch(3.0, last={"dead_relu": 1.0})  # lr 0.001 tames the step: 40 x 0.03 = 1.2
+    assert mechanism.dead_relu(e).suggestion == "optimizer.lr=0.001 trainer.batch_size=128"
+
+
+def test_steps_already_at_their_size_need_more_of_them():
+    e = big_batch(0.03)  # 40 x 0.03 = 1.2; the lr can grow x1.7 at most
+    assert causes(e)[:2] == ["too_few_updates", "too_few_epochs"]
+    assert hyperparameters.learning_rate_too_low(e) is None
+    assert hyperparameters.too_few_updates(e).suggestion == "trainer.batch_size=128"
+    noisy = big_batch(0.03, noise=2.0)  # step 0.06: a smaller batch would enlarge it further
+    assert hyperparameters.too_few_updates(noisy).suggestion == "trainer.epochs=84"
+
+
+def test_enough_updates_or_big_steps_are_not_too_few_updates():
+    assert hyperparameters.too_few_updates(evidence()) is None  # 900 x 0.026: 23
+    assert hyperparameters.too_few_updates(big_batch(0.6)) is None  # steps too large
+    assert hyperparameters.too_few_updates(big_batch(0.002)) is None  # a larger lr will do
+
+
+def test_a_net_without_gradient_gets_no_update_count():
+    e = big_batch(0.0, last={"dead_relu": 1.0}, epoch_losses=[2.3] * 20)
+    assert hyperparameters.too_few_updates(e) is None
+    assert "trainer" not in hyperparameters.learning_rate_too_low(e).suggestion

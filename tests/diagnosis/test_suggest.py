@@ -77,3 +77,18 @@ def test_switches_compose_whether_the_key_came_from_a_preset_or_the_command_line
     overrides, suggestion
 ):
     validate(compose_config(*merge_overrides(overrides, suggestion)))
+
+
+@pytest.mark.parametrize(
+    ("batch", "ratio", "step", "expected"),
+    [
+        (1024, 0.025, 0.025, "trainer.batch_size=128"),  # 200 updates: 10 per epoch, 143 each
+        (1024, 0.025, 0.1, "trainer.epochs=100"),  # steps too large for a noisier batch
+        (64, 0.001, 0.001, "trainer.epochs=218"),  # 5000 updates: not even batch 32 gives them
+    ],
+)
+def test_more_updates_lowers_the_batch_while_steps_are_small_else_adds_epochs(
+    batch, ratio, step, expected
+):
+    facts = FACTS.__class__(**{**FACTS.__dict__, "batch_size": batch})
+    assert suggest.more_updates(facts, ratio, step) == expected

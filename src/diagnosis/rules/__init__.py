@@ -26,6 +26,7 @@ RULES = (
     hyperparameters.batch_too_small_for_lr,
     hyperparameters.learning_rate_too_high,
     hyperparameters.learning_rate_too_low,
+    hyperparameters.too_few_updates,
     hyperparameters.too_few_epochs,
     hyperparameters.output_collapse,
 )

@@ -6,16 +6,8 @@ from __future__ import annotations
 
 from src.diagnosis import suggest
 from src.diagnosis.evidence import Evidence
-from src.diagnosis.rules.common import (
-    COLLAPSE,
-    MOVEMENT_LOW,
-    MOVEMENT_TARGET,
-    STEP_HIGH,
-    UNSTABLE,
-    Finding,
-    pct,
-)
-from src.diagnosis.suggest import BATCH_TARGET, STEP_TARGET
+from src.diagnosis.rules.common import COLLAPSE, STEP_HIGH, UNSTABLE, Finding, pct
+from src.diagnosis.suggest import BATCH_TARGET, MOVEMENT_LOW, MOVEMENT_TARGET, STEP_TARGET
 
 
 def batch_too_small_for_lr(e: Evidence) -> Finding | None:
@@ -57,7 +49,7 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
         0.8 if trajectory in UNSTABLE else 0.75,
         f"one step moves the weights by {e.step:.2g}x their size at init (healthy <= "
         f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}",
-        suggest.lower_learning_rate(e.facts, e.step),
+        suggest.lower_learning_rate(e.facts, e.ratio, e.step),
         {
             "step_ratio": e.step,
             "trajectory": trajectory,
@@ -73,9 +65,9 @@ def learning_rate_too_low(e: Evidence) -> Finding | None:
         return None
     if e.step > STEP_HIGH or e.rose():
         return None  # a loss that went up at some epoch says the rate is at its edge already
-    factor = min(MOVEMENT_TARGET / max(e.movement, 1e-12), STEP_TARGET / max(e.step, 1e-12))
+    factor = _lr_room(e)
     if factor < 2:
-        return None  # no room to raise it safely: the run needs more steps, not larger ones
+        return None  # no room to raise it safely: too_few_updates speaks
     steps = e.metrics.get("steps", 0)
     return Finding(
         "learning_rate_too_low",
@@ -83,7 +75,7 @@ def learning_rate_too_low(e: Evidence) -> Finding | None:
         f"{steps} steps of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
         f"here converge from ~{MOVEMENT_LOW:g}); loss {trajectory}, {e.init.loss:.3g} -> "
         f"{e.losses[-1]:.3g}",
-        suggest.learning_rate(e.facts, factor),
+        suggest.learning_rate(e.facts, factor, e.ratio, e.step),
         {
             "movement": e.movement,
             "probe_step_ratio": e.ratio,
@@ -91,6 +83,32 @@ def learning_rate_too_low(e: Evidence) -> Finding | None:
             "trajectory": trajectory,
         },
     )
+
+
+def too_few_updates(e: Evidence) -> Finding | None:
+    """Steps already as large as is safe, or a loss at the rate's edge, and too few of them."""
+    trajectory = e.trajectory()
+    if e.diverged or e.movement >= MOVEMENT_LOW or trajectory == "rising" or e.step > STEP_HIGH:
+        return None
+    if e.ratio <= 0:
+        return None  # no gradient: more updates would not move the weights either
+    if trajectory not in UNSTABLE and not e.rose() and _lr_room(e) >= 2:
+        return None  # a larger rate is safe: learning_rate_too_low speaks
+    steps = e.metrics.get("steps", 0)
+    return Finding(
+        "too_few_updates",
+        0.7,
+        f"{steps} updates of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
+        f"here converge from ~{MOVEMENT_LOW:g}), and the steps cannot safely grow (loss "
+        f"{trajectory}, step {e.step:.2g}x at batch size {e.facts.batch_size})",
+        suggest.more_updates(e.facts, e.ratio, e.step),
+        {"movement": e.movement, "steps": steps, "step_ratio": e.step, "trajectory": trajectory},
+    )
+
+
+def _lr_room(e: Evidence) -> float:
+    """How far the lr can grow: to the movement target, with the step at most STEP_TARGET."""
+    return min(MOVEMENT_TARGET / max(e.movement, 1e-12), STEP_TARGET / max(e.step, 1e-12))
 
 
 def too_few_epochs(e: Evidence) -> Finding | None:
@@ -116,7 +134,7 @@ def output_collapse(e: Evidence) -> Finding | None:
     if not e.facts.takes_logits:
         fix = suggest.switch("loss", "cross_entropy", e.facts.loss_node)  # no prior plateau
     elif e.trajectory() in UNSTABLE or e.step > STEP_HIGH:
-        fix = suggest.lower_learning_rate(e.facts, e.step)
+        fix = suggest.lower_learning_rate(e.facts, e.ratio, e.step)
     else:
         fix = f"trainer.epochs={3 * e.facts.epochs}"
     return Finding(
