@@ -31,6 +31,7 @@ from src.logger.base import Logger, RunFacts
 from src.outcome import chance_level, classify, predicted_class_share
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.sweep.cell import run_cell
+from src.theory.run import theory_metrics
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         history = fit(model, loss, optimizer, arrays, settings, shuffle_rng,
                       watch.chain(_log_epoch(settings, logger)), logger.on_step)  # fmt: skip
         metrics = _metrics(history, data, settings, time.perf_counter() - started)
+        metrics.update(theory_metrics(cfg, data, model, settings.batch_size, settings.seed))
         metrics.update(watch.finish(history, metrics))
         metrics.update(flatten_config(cfg))
         logger.finish(metrics)

@@ -17,6 +17,7 @@ from src.results import write_bytes_atomic
 from src.sweep.cells import Cell, Sweep, Value
 from src.sweep.layout import Layout, Panel, tick_labels
 from src.sweep.phase_map import COLORS, NO_CELL, fixed_text
+from src.theory.overlay import draw_theory
 
 DARK = {"diverged", "error"}  # white text on these
 CELL_INCHES, DPI, PANELS_PER_ROW = 0.7, 100, 3
@@ -70,6 +71,7 @@ def _draw_panel(ax: Axes, grid: Layout, panel: Panel) -> None:
     ax.tick_params(labelsize=8, length=0)
     if _rotate_ticks(grid):
         ax.tick_params(axis="x", labelrotation=45)
+    draw_theory(ax, grid, panel)
 
 
 def _rotate_ticks(grid: Layout) -> bool:

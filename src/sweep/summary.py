@@ -10,6 +10,7 @@ from src.results import write_text_atomic
 from src.sweep import phase_map
 from src.sweep.cells import Sweep, collect
 from src.sweep.layout import layout, sort_key
+from src.theory.edges import write_sharpness_csv
 
 SUMMARY, PHASE_MAP_MD, PHASE_MAP_PNG = "summary.csv", "phase_map.md", "phase_map.png"
 OUTPUT_FILES = (SUMMARY, PHASE_MAP_MD, PHASE_MAP_PNG)
@@ -34,6 +35,7 @@ def write_summary(sweep_dir: Path, rows: str | None = None, cols: str | None = N
     text = phase_map.markdown(sweep, grid)
     write_text_atomic(sweep_dir / SUMMARY, summary_csv(sweep))
     write_text_atomic(sweep_dir / PHASE_MAP_MD, text)
+    write_sharpness_csv(sweep)
     # Imported here: matplotlib takes ~1 s to import, and Hydra imports this module for every run.
     from src.sweep import plot
 
