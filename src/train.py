@@ -92,7 +92,7 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         history = fit(model, loss, optimizer, arrays, settings, shuffle_rng,
                       watch.chain(_log_epoch(settings, logger)), logger.on_step)  # fmt: skip
         metrics = _metrics(history, data, settings, time.perf_counter() - started)
-        metrics.update(theory_metrics(cfg, data, model, settings.batch_size, settings.seed))
+        metrics.update(theory_metrics(cfg, data, model, settings, history))
         metrics.update(watch.finish(history, metrics))
         metrics.update(flatten_config(cfg))
         logger.finish(metrics)

@@ -74,18 +74,20 @@ def _top_ritz(alphas: list[float], betas: list[float]) -> float:
     return float(np.linalg.eigvalsh(t)[-1])
 
 
-def sharpness(net: FlatNet, x: Array, y: Array, batch: int, rng: Rng) -> float:
+def sharpness(
+    net: FlatNet, x: Array, y: Array, batch: int, rng: Rng, batches: int = BATCHES
+) -> float:
     """Mean over random mini-batches of size `batch` (each drawn without replacement from
     (x, y)) of the top Hessian eigenvalue at the net's current parameters; one eigenvalue, on
     all of (x, y), when `batch` covers it.
 
-    BATCHES batches, fewer for large ones (no more than fit in (x, y), at least 2): their
+    `batches` batches, fewer for large ones (no more than fit in (x, y), at least 2): their
     eigenvalues vary less.
     """
     if batch >= len(y):
         return batch_eigenvalue(net, x, y, rng)
     values = []
-    for _ in range(min(BATCHES, max(2, len(y) // batch))):
+    for _ in range(min(batches, max(2, len(y) // batch))):
         rows = rng.choice(len(y), size=batch, replace=False)
         values.append(batch_eigenvalue(net, x[rows], y[rows], rng))
     return float(np.mean(values))
