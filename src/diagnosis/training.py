@@ -21,6 +21,7 @@ from src.diagnosis.findings import (
     lower_lr,
     pct,
 )
+from src.theory.stability import stability
 
 UNSTABLE = ("diverged", "rising", "oscillating")
 
@@ -90,17 +91,21 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     names = {None: "a batch other than the probe", "loss": "the loss"}
     where = names.get(e.nonfinite_layer, e.nonfinite_layer)
     blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
+    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    beyond = edge is not None and edge.ratio > 1
     return Finding(
         "learning_rate_too_high",
         0.8 if trajectory in UNSTABLE else 0.75,
         f"one step moves the weights by {e.step:.2g}x their size at init (healthy <= "
-        f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}",
-        lower_lr(e),
+        f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}"
+        f"{edge.text() if edge else ''}",
+        suggest.learning_rate(e.facts, edge.edge / e.facts.lr) if beyond else lower_lr(e),
         {
             "step_ratio": e.step,
             "trajectory": trajectory,
             "first_nonfinite_step": step,
             "nonfinite_layer": e.nonfinite_layer,
+            **(edge.evidence() if edge else {}),
         },
     )
 
