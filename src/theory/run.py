@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -39,12 +40,13 @@ class TheorySettings:
 
 
 def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, history: History) -> dict:
-    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
-    run's batch size and B_simple; None where not finite or, at the end, when the run diverged;
-    {} when `theory.enabled` is false."""
+    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final', 'theory_seconds'}: λ on
+    mini-batches of the run's batch size and B_simple (None where not finite or, at the end,
+    when the run diverged), and the time this took; {} when `theory.enabled` is false."""
     settings = instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
     if not settings.enabled:
         return {}
+    started = time.perf_counter()
     batch, seed = run.batch_size, run.seed
     key = network_key(cfg, seed, settings)
     with blas_controller().limit(limits=1):  # threads only slow these small products down
@@ -61,7 +63,7 @@ def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, histor
             diverged = history.first_nonfinite_step is not None
             final = math.nan if diverged else noise_at(net, x, y, settings)
     values = {**at_init, "noise_scale_final": final}
-    return {k: _plain(values[k]) for k in KEYS}
+    return {**{k: _plain(values[k]) for k in KEYS}, "theory_seconds": time.perf_counter() - started}
 
 
 def network_key(cfg: DictConfig, seed: int, settings: TheorySettings) -> str:

@@ -1,0 +1,108 @@
+"""What the sharpness and noise-scale measurements add to the default sweep's wall time.
+
+    python -m benchmarks.theory             # 2 rounds of the default 35-cell sweep, each way
+    python -m benchmarks.theory --quick     # 4 cells, 1 round
+
+Every sweep is a real `python -m src.train sweep=bs_lr hydra.launcher.n_jobs=2 ...` subprocess
+with its folder in a temp dir, with the measurements (the default) and with
+`theory.enabled=false`; round r runs the two in an order rotated by r. The ratio is taken per
+round (with / without, same round) and its median reported: the machine is shared, seconds vary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import publish
+from benchmarks.sweep import QUICK_GRID, ROOT, interleave, machine
+
+RESULTS = ROOT / "benchmarks" / "results" / "theory.md"
+VARIANTS = {"with theory (default)": [], "theory.enabled=false": ["theory.enabled=false"]}
+TARGET = 1.10
+
+
+def run_sweep(overrides: list[str], sweep_dir: Path) -> dict[str, float]:
+    """Wall seconds of the whole sweep command and the sum of its cells' train() seconds."""
+    command = [sys.executable, "-m", "src.train", "sweep=bs_lr", "hydra.launcher.n_jobs=2",
+               *overrides, f"hydra.sweep.dir={sweep_dir}"]  # fmt: skip
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    cells = [json.loads(p.read_text()) for p in sweep_dir.glob("*/metrics.json")]
+    train = sum(c["wall_seconds"] for c in cells)
+    theory = sum(c.get("theory_seconds", 0.0) for c in cells)
+    return {"wall": wall, "train": train, "theory": theory, "cells": len(cells)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    grid = QUICK_GRID if args.quick else []
+    rounds = 1 if args.quick else args.rounds
+    before = machine()
+    with tempfile.TemporaryDirectory() as tmp:
+        variants = {
+            name: lambda r, name=name, extra=extra: run_sweep(
+                [*extra, *grid], Path(tmp) / f"r{r}-{len(extra)}"
+            )
+            for name, extra in VARIANTS.items()
+        }
+        results = interleave(variants, rounds)
+    publish(markdown(results, before, machine()), args.out)
+
+
+def markdown(results: dict[str, list[dict]], before: dict, after: dict) -> str:
+    with_, without = (results[name] for name in VARIANTS)
+    wall = [w["wall"] / o["wall"] for w, o in zip(with_, without)]
+    train = [w["train"] / o["train"] for w, o in zip(with_, without)]
+    verdict = "met" if statistics.median(wall) <= TARGET else "**missed**"
+    lines = [
+        "# Theory cost: sharpness and noise scale on the default sweep",
+        "",
+        f"- Measured {before['date']} on {before['cpu']} (nproc {before['nproc']}); "
+        f"{before['software']}; source tree {before['tree']}",
+        f"- {len(wall)} round(s), {with_[0]['cells']} cells per sweep, n_jobs=2, interleaved.",
+        "- The machine is shared: trust the ratios (same round), not the seconds.",
+        "",
+        "| | wall s (median) | Σ train() s (median) | ratio wall (min–max) | ratio Σ train() |",
+        "|---|---|---|---|---|",
+    ]
+    ratios = {
+        name: (_range(wall), f"{statistics.median(train):.3f}") for name in list(VARIANTS)[:1]
+    }
+    for name in VARIANTS:
+        runs = results[name]
+        ratio_wall, ratio_train = ratios.get(name, ("1", "1"))
+        lines.append(f"| {name} | {_med(runs, 'wall'):.1f} | {_med(runs, 'train'):.1f} | "
+                     f"{ratio_wall} | {ratio_train} |")  # fmt: skip
+    spent = [w["theory"] / w["train"] for w in with_]
+    lines += ["", f"Inside the runs the measurements took {_range(spent)} x Σ train() "
+              "(`theory_seconds` in metrics.json; `wall_seconds` excludes them)."]  # fmt: skip
+    lines += ["", f"Target: the measurements add ≤ 10% to the sweep's wall time: {verdict}."]
+    return "\n".join(lines) + "\n"
+
+
+def _med(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def _range(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.3f} ({min(ratios):.3f}–{max(ratios):.3f})"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="4 cells, 1 round")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the two sweeps")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the table goes")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    main()
