@@ -61,7 +61,6 @@ def markdown(results: dict[str, list[dict]], before: dict, after: dict) -> str:
     with_, without = (results[name] for name in VARIANTS)
     wall = [w["wall"] / o["wall"] for w, o in zip(with_, without)]
     train = [w["train"] / o["train"] for w, o in zip(with_, without)]
-    verdict = "met" if statistics.median(wall) <= TARGET else "**missed**"
     lines = [
         "# Theory cost: sharpness and noise scale on the default sweep",
         "",
@@ -84,7 +83,11 @@ def markdown(results: dict[str, list[dict]], before: dict, after: dict) -> str:
     spent = [w["theory"] / w["train"] for w in with_]
     lines += ["", f"Inside the runs the measurements took {_range(spent)} x Σ train() "
               "(`theory_seconds` in metrics.json; `wall_seconds` excludes them)."]  # fmt: skip
-    lines += ["", f"Target: the measurements add ≤ 10% to the sweep's wall time: {verdict}."]
+    # The wall ratio swings with the machine's load; the in-run share is timed inside each cell.
+    extra = max(statistics.median(wall), 1 + statistics.median(spent))
+    verdict = "met" if extra <= TARGET else "**missed**"
+    lines += ["", f"Target: the measurements add ≤ 10% to the sweep's wall time: {verdict} "
+              f"(the larger of the wall ratio and 1 + the in-run share: {extra:.3f})."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
