@@ -7,6 +7,7 @@ worker) compute them once.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -24,6 +25,7 @@ from src.theory.hessian import sharpness
 from src.theory.noise import noise_scale
 from src.trainer import History, Settings
 
+log = logging.getLogger(__name__)
 KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
 NETWORK_GROUPS = ("dataset", "model", "activation", "loss", "init")  # what the Hessian sees
 _memo: dict[str, float] = {}
@@ -40,9 +42,9 @@ class TheorySettings:
 
 
 def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, history: History) -> dict:
-    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final', 'theory_seconds'}: λ on
-    mini-batches of the run's batch size and B_simple (None where not finite or, at the end,
-    when the run diverged), and the time this took; {} when `theory.enabled` is false."""
+    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
+    run's batch size and B_simple, None where not finite or, at the end, when the run diverged;
+    {} when `theory.enabled` is false. Logs them with the seconds they took."""
     settings = instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
     if not settings.enabled:
         return {}
@@ -62,8 +64,10 @@ def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, histor
         with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
             diverged = history.first_nonfinite_step is not None
             final = math.nan if diverged else noise_at(net, x, y, settings)
-    values = {**at_init, "noise_scale_final": final}
-    return {**{k: _plain(values[k]) for k in KEYS}, "theory_seconds": time.perf_counter() - started}
+    values = {k: _plain(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
+    shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
+    log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")
+    return {k: values[k] for k in KEYS}
 
 
 def network_key(cfg: DictConfig, seed: int, settings: TheorySettings) -> str:
