@@ -36,8 +36,9 @@ class FlatNet:
             start += p.size
 
     def loss_grad(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters."""
-        value = self.loss.forward(self.model.forward(x), y)
+        """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters;
+        `x` is cast to float64 here, batch by batch, so no float64 copy of a data set is kept."""
+        value = self.loss.forward(self.model.forward(x.astype(FLOAT64, copy=False)), y)
         self.model.backward(self.loss.backward())
         return value, np.concatenate([g.ravel() for _, g in self.pairs])
 

@@ -53,7 +53,7 @@ def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, histor
     key = network_key(cfg, seed, settings)
     with blas_controller().limit(limits=1):  # threads only slow these small products down
         net = float64_net(cfg, data, seed)
-        x, y = data.x_train.astype(np.float64), data.y_train
+        x, y = data.x_train, data.y_train  # the net casts each batch to float64
         at_init = {
             "sharpness_init": _memoised(
                 f"{key}|{batch}", lambda: sharpness_at(net, x, y, batch, settings.batches)
