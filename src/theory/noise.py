@@ -24,8 +24,12 @@ def noise_scale_from_norms(small_sq: float, big_sq: float, small: int, big: int)
 
 
 def noise_scale(net: FlatNet, x: Array, y: Array, rng: Rng, small: int = SMALL_BATCH) -> float:
-    """B_simple at the net's current parameters: one shuffled pass of batches of `small`
-    against the full-batch gradient of (x, y); nan if any gradient is not finite."""
+    """B_simple at the net's current parameters: one shuffled pass of batches of `small` (at
+    most half the samples) against the full-batch gradient of (x, y); nan if any gradient is
+    not finite or there are fewer than 2 samples."""
+    small = min(small, len(y) // 2)
+    if small < 1:
+        return math.nan
     _, full = net.loss_grad(x, y)
     order = rng.permutation(len(y))
     norms = []

@@ -32,3 +32,10 @@ def test_noise_scale_from_per_sample_gradients():
     n = len(y)
     expected = trace * n / (n - 1) / (mean @ mean - trace / (n - 1))
     assert noise_scale(net, x, y, np.random.default_rng(0), small=1) == pytest.approx(expected)
+
+
+def test_a_training_set_smaller_than_the_small_batch_halves_it():
+    net, x, y = small_net("model.hidden=[6]", "dataset.limit_train=8", "activation=tanh")
+    capped = noise_scale(net, x, y, np.random.default_rng(0), small=16)
+    assert capped == noise_scale(net, x, y, np.random.default_rng(0), small=4)
+    assert math.isnan(noise_scale(net, x[:1], y[:1], np.random.default_rng(0)))
