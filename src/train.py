@@ -34,6 +34,7 @@ from src.outcome import chance_level, check_thresholds, classify, predicted_clas
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.stackable import STACKABLE_KEYS
 from src.sweep.stack_job import Task, run_job, runs_stacks
+from src.theory.run import theory_metrics
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
         history = fit(model, loss, optimizer, arrays, settings, shuffle_rng,
                       watch.chain(_log_epoch(settings, logger)), logger.on_step)  # fmt: skip
         metrics = _metrics(history, data, settings, time.perf_counter() - started)
+        metrics.update(theory_metrics(cfg, data, model, settings, history))
         metrics.update(watch.finish(history, metrics))
         metrics.update(flatten_config(cfg))
         logger.finish(metrics)

@@ -24,6 +24,7 @@ from src.results import write_bytes_atomic
 from src.sweep.collect import Sweep, Value
 from src.sweep.layout import Layout, Panel, Spot, tick_labels
 from src.sweep.phase_map import COLORS, NO_CELL, outcome_text, seed_share, title
+from src.theory.overlay import draw_theory
 
 DARK = {"diverged", "error"}  # white text on these
 PANELS_PER_ROW, MAX_WIDTH = 3, 18.0  # inches: wider maps get smaller squares
@@ -139,6 +140,7 @@ def _draw_panel(
     ax.tick_params(labelsize=8, length=0)
     if _rotate_ticks(grid):
         ax.tick_params(axis="x", labelrotation=90 if len(grid.col_values) > 16 else 45)
+    draw_theory(ax, grid, panel)
 
 
 def cell_text(spot: Spot | None, codes: dict[str, tuple[str, int]]) -> str:

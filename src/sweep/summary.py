@@ -12,6 +12,7 @@ from src.results import write_text_atomic
 from src.sweep import phase_map
 from src.sweep.collect import Sweep, collect
 from src.sweep.layout import Layout, layout, sort_key
+from src.theory.edges import write_sharpness_csv
 
 SUMMARY, SUMMARY_CELLS = "summary.csv", "summary_cells.csv"
 PHASE_MAP_MD, PHASE_MAP_PNG = "phase_map.md", "phase_map.png"
@@ -38,6 +39,7 @@ def write_summary(sweep_dir: Path, rows: str | None = None, cols: str | None = N
     write_text_atomic(sweep_dir / SUMMARY, summary_csv(sweep))
     write_text_atomic(sweep_dir / SUMMARY_CELLS, cells_csv(grid))
     write_text_atomic(sweep_dir / PHASE_MAP_MD, text)
+    write_sharpness_csv(sweep)
     # Imported here: matplotlib takes ~1 s to import, and Hydra imports this module for every run.
     from src.sweep import plot
 

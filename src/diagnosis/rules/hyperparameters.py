@@ -8,6 +8,7 @@ from src.diagnosis import suggest
 from src.diagnosis.evidence import Evidence
 from src.diagnosis.rules.common import COLLAPSE, STEP_HIGH, UNSTABLE, Finding, pct
 from src.diagnosis.suggest import BATCH_TARGET, MOVEMENT_LOW, MOVEMENT_TARGET, STEP_TARGET
+from src.theory.stability import stability
 
 
 def batch_too_small_for_lr(e: Evidence) -> Finding | None:
@@ -44,17 +45,25 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     names = {None: "a batch other than the probe", "loss": "the loss"}
     where = names.get(e.nonfinite_layer, e.nonfinite_layer)
     blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
+    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    fix = (  # just below 2/λ when the rate is past it, else a step of STEP_TARGET
+        suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.ratio, e.step)
+        if edge is not None and edge.ratio > 1
+        else suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+    )
     return Finding(
         "learning_rate_too_high",
         0.8 if trajectory in UNSTABLE else 0.75,
         f"one step moves the weights by {e.step:.2g}x their size at init (healthy <= "
-        f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}",
-        suggest.lower_learning_rate(e.facts, e.ratio, e.step),
+        f"{STEP_HIGH}); loss {trajectory} from {e.init.loss:.3g}{blew}"
+        f"{edge.text() if edge else ''}",
+        fix,
         {
             "step_ratio": e.step,
             "trajectory": trajectory,
             "first_nonfinite_step": step,
             "nonfinite_layer": e.nonfinite_layer,
+            **(edge.evidence() if edge else {}),
         },
     )
 

@@ -1,0 +1,1 @@
+"""Theory beside the map: sharpness (top Hessian eigenvalue) and gradient noise scale."""

@@ -1,0 +1,53 @@
+"""The per-run theory metrics in metrics.json, and that runs sharing a network share them."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from src.theory import run
+from src.theory.hessian import sharpness
+from src.train import train
+from tests.conftest import compose_config
+from tests.theory.nets import small_net
+
+TINY = ("logger=none", "model.hidden=[8]", "dataset.limit_train=64", "trainer.epochs=2")
+
+
+def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
+    run._memo.clear()
+    metrics = train(compose_config(*TINY, "trainer.batch_size=64"), tmp_path)
+    written = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(run.KEYS) <= set(written)
+    net, x, y = small_net(*TINY[1:])
+    expected = sharpness(net, x, y, 64, np.random.default_rng(0))
+    assert written["sharpness_init"] == pytest.approx(expected)
+    assert written["noise_scale_init"] > 0 and math.isfinite(written["noise_scale_final"])
+    assert metrics["noise_scale_final"] != metrics["noise_scale_init"]  # the trained net's
+
+
+def test_runs_that_share_a_network_compute_its_init_quantities_once(tmp_path, monkeypatch):
+    run._memo.clear()
+    calls = []
+    monkeypatch.setattr(run, "sharpness_at", lambda *a: calls.append(a) or 5.0)
+    for lr in ("0.01", "0.1"):
+        train(compose_config(*TINY, f"optimizer.lr={lr}"), tmp_path / lr)
+    assert len(calls) == 1
+    train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "b4")
+    assert len(calls) == 2  # another batch size: its own λ
+
+
+def test_a_diverged_run_records_none(tmp_path):
+    diverging = ("loss=mse", "trainer.batch_size=1", "optimizer.lr=50")
+    metrics = train(compose_config(*TINY, *diverging), tmp_path)
+    assert metrics["outcome"] == "diverged"
+    assert metrics["noise_scale_final"] is None
+    assert metrics["sharpness_init"] > 0
+
+
+def test_theory_enabled_false_measures_nothing(tmp_path):
+    metrics = train(compose_config(*TINY, "theory.enabled=false"), tmp_path)
+    assert not set(run.KEYS) & set(metrics)
