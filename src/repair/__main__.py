@@ -13,7 +13,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from src.cli import print_error
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from src.cli import hydra_message, print_error
 from src.errors import ConfigError, TrainmapError
 from src.repair.attempts import REPAIRS, Repair
 from src.repair.outputs import REPAIR_CSV, row, write_csv, write_map
@@ -43,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         repair_rounds(repairs, args.tries)
     except TrainmapError as err:
         return print_error(err)
+    except (HydraException, OmegaConfBaseException) as err:  # e.g. the recorded launcher is gone
+        print(f"error: {hydra_message(err)}", file=sys.stderr)
+        return 2
     home = args.folder if sweep is not None else args.folder.parent / REPAIRS
     for repair in repairs:
         print(_line(repair, home))

@@ -44,8 +44,8 @@ class Repair:
     def next_attempt(self) -> tuple[str, list[str]] | None:
         """(suggestion, overrides) of the next attempt, or None (and `stop` says why)."""
         metrics = self.metrics()
-        if metrics.get("outcome") == "converged":
-            self.stop = "converged"
+        if metrics.get("outcome") in ("converged", "pending"):
+            self.stop = "converged" if metrics["outcome"] == "converged" else "did not finish"
             return None
         suggestion = top_suggestion(metrics)
         if suggestion is None:

@@ -6,6 +6,8 @@ that composes, validates and trains each one in a worker, writing a normal run f
 
 from __future__ import annotations
 
+import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,17 @@ from hydra._internal.callbacks import Callbacks
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.plugins import Plugins
+from hydra.errors import HydraException
 from hydra.types import HydraContext, RunMode
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
+from src.cli import hydra_message
 from src.config_files import CONF_DIR, register_sweeps
 from src.sweep.worker import run_cell
 
 LAUNCHER_GROUP = "hydra/launcher"
+log = logging.getLogger(__name__)
 
 
 def launcher_overrides(run_dir: Path) -> list[str]:
@@ -43,9 +49,12 @@ def quoted(value: str) -> str:
 
 def run_attempt(cfg: DictConfig) -> dict[str, Any]:
     """The task each launched job runs: a sweep cell's (resumable, errors recorded)."""
-    from src.train import train  # imported in the worker, as Hydra's own task is
+    from src.train import summary_line, train  # imported in the worker, as Hydra's task is
 
-    return run_cell(cfg, Path(HydraConfig.get().runtime.output_dir), train)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    metrics = run_cell(cfg, out_dir, train)
+    log.info(summary_line(metrics, out_dir))
+    return metrics
 
 
 def launch_round(jobs: list[tuple[Path, list[str]]], launcher: list[str]) -> None:
@@ -68,4 +77,8 @@ def launch_round(jobs: list[tuple[Path, list[str]]], launcher: list[str]) -> Non
         job_overrides = [
             [*job, f"hydra.sweep.subdir={quoted(folder.name)}"] for folder, job in jobs
         ]
-        runner.launch(job_overrides, initial_job_idx=0)
+        try:
+            runner.launch(job_overrides, initial_job_idx=0)
+        except (HydraException, OmegaConfBaseException) as err:
+            # The other jobs still ran; the one that could not compose has no result.
+            print(f"error: {hydra_message(err)}", file=sys.stderr)

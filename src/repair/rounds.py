@@ -36,7 +36,10 @@ def failed_runs(runs: list[Path]) -> list[Repair]:
     ]
 
 
-def repair_rounds(repairs: list[Repair], tries: int, say: Callable[[str], None] = print) -> None:
+Launch = Callable[[list[tuple[Path, list[str]]], list[str]], None]
+
+
+def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_round) -> None:
     """Up to `tries` rounds; each launches the next attempt of every repair still failing."""
     for round_ in range(1, tries + 1):
         jobs = []
@@ -52,8 +55,9 @@ def repair_rounds(repairs: list[Repair], tries: int, say: Callable[[str], None] 
             jobs.append((folder, overrides))
         if not jobs:
             break
-        say(f"round {round_}: {len(jobs)} attempt{'s' * (len(jobs) != 1)} into {jobs[0][0].parent}")
-        launch_round(jobs, launcher_overrides(repairs[0].origin))
+        plural = "s" * (len(jobs) != 1)
+        print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
+        launch(jobs, launcher_overrides(repairs[0].origin))
     for repair in repairs:
         if not repair.stop and repair.next_attempt() is not None:
             repair.stop = f"{tries} tries used"
