@@ -9,6 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from src.repair.attempts import Repair
 from src.results import write_text_atomic
 from src.sweep.collect import Cell, Sweep
@@ -82,5 +84,15 @@ def write_map(sweep: Sweep, repairs: list[Repair]) -> Path:
 
     repaired = repaired_sweep(sweep, repairs)
     path = sweep.folder / REPAIRED_MAP
-    plot.write_png(path, repaired, layout(repaired))
+    plot.write_png(path, repaired, layout(repaired, *map_axes(sweep.folder)))
     return path
+
+
+def map_axes(sweep_dir: Path) -> tuple[str | None, str | None]:
+    """The rows and cols the sweep's own phase map was drawn with (its callback's settings)."""
+    try:
+        hydra_cfg = yaml.safe_load((sweep_dir / "multirun.yaml").read_text())["hydra"]
+        node = hydra_cfg["callbacks"]["sweep_summary"]
+        return node.get("rows"), node.get("cols")
+    except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError):
+        return None, None  # a sweep written by hand or by an older version: the default axes

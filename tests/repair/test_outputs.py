@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from src.repair.outputs import repaired_sweep, write_csv
+from src.repair.outputs import map_axes, repaired_sweep, write_csv
 from src.repair.rounds import failed_runs, repair_rounds
 from src.sweep.collect import collect
 from src.sweep.phase_map import cell_label
@@ -68,3 +68,11 @@ def test_the_repaired_map_shows_outcomes_after_repair_and_marks_cells_still_fail
     }
     assert [cell.overrides for cell in after.cells] == [cell.overrides for cell in sweep.cells]
     assert "after repair" in after.folder.name
+
+
+def test_the_repaired_map_uses_the_axes_of_the_sweeps_own_map(tmp_path):
+    assert map_axes(tmp_path) == (None, None)  # no multirun.yaml: the default axes
+    (tmp_path / "multirun.yaml").write_text(
+        "hydra:\n  callbacks:\n    sweep_summary: {rows: optimizer.lr, cols: activation}\n"
+    )
+    assert map_axes(tmp_path) == ("optimizer.lr", "activation")
