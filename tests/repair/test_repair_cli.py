@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,8 +17,11 @@ from tests.sweep.test_sweep_run import ROOT, sweep
 
 
 def repair(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "src.repair", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "src.repair", *map(str, args)],
+        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "error"},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
 
 
 def train(run_dir: Path, *overrides: str) -> None:
