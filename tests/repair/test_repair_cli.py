@@ -6,7 +6,6 @@ import csv
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -24,9 +23,9 @@ def repair(*args: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def train(run_dir: Path, *overrides: str) -> None:
+def train(*overrides: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "src.train", *overrides, "logger=none", f"hydra.run.dir={run_dir}"],
+        [sys.executable, "-m", "src.train", *overrides, "logger=none"],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -63,7 +62,7 @@ def test_a_converged_run_is_left_alone(tmp_path):
 @pytest.mark.slow
 def test_a_dead_relu_run_is_repaired_into_a_normal_run_folder(tmp_path):
     run = tmp_path / "run"
-    train(run, "optimizer.lr=10", "trainer.batch_size=16", "trainer.epochs=5")
+    train("optimizer.lr=10", "trainer.batch_size=16", "trainer.epochs=5", f"hydra.run.dir={run}")
     assert read_metrics(run)["cause"] == "dead_relu"
     proc = repair(run)
     assert proc.returncode == 0, proc.stderr
@@ -104,3 +103,14 @@ def test_a_sweep_gets_repair_csv_and_repaired_map_and_its_summary_is_unchanged(t
                                   cwd=ROOT, capture_output=True, text=True)  # fmt: skip
     assert resummarized.returncode == 0, resummarized.stderr
     assert (tmp_path / "summary.csv").read_text() == summary
+
+
+@pytest.mark.slow
+def test_a_sweep_run_with_submitit_is_repaired_with_submitit(tmp_path):
+    train("--multirun", "hydra/launcher=submitit_local", "trainer.batch_size=16",
+          "optimizer.lr=10", "trainer.epochs=5", f"hydra.sweep.dir={tmp_path}")  # fmt: skip
+    proc = repair(tmp_path, "--tries", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert any((tmp_path / "repairs" / ".submitit").iterdir())  # submitit's own job folders
+    (attempt,) = (tmp_path / "repairs").glob("*.repair1")
+    assert read_metrics(attempt)["outcome"] == "converged"
