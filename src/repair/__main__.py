@@ -52,11 +52,21 @@ def main(argv: list[str] | None = None) -> int:
     home = args.folder if sweep is not None else args.folder.parent / REPAIRS
     for repair in repairs:
         print(_line(repair, home))
+    print(_tally(repairs))
     write_csv(home / REPAIR_CSV, repairs)
     print(f"wrote {home / REPAIR_CSV}")
     if sweep is not None:
         print(f"wrote {write_map(sweep, repairs)}")
     return 0
+
+
+def _tally(repairs: list[Repair]) -> str:
+    """'converged after repair: 20 of 27 failed runs (15 at the first attempt)'."""
+    outcomes = [repair.outcomes() for repair in repairs]
+    final = sum(1 for o in outcomes if o and o[-1] == "converged")
+    first = sum(1 for o in outcomes if o and o[0] == "converged")
+    return (f"converged after repair: {final} of {len(repairs)} failed runs "
+            f"({first} at the first attempt)")  # fmt: skip
 
 
 def _line(repair: Repair, home: Path) -> str:

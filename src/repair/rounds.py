@@ -52,9 +52,10 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
             _drop_if_stale(folder, overrides)
             repair.applied.append(suggestion)
             repair.folders.append(folder)
-            jobs.append((folder, overrides))
+            if (read_metrics(folder) or {}).get("outcome") in (None, "error"):
+                jobs.append((folder, overrides))  # else: done by an earlier repair (resume)
         if not jobs:
-            break
+            continue  # every attempt of this round was done before: the next round may not be
         plural = "s" * (len(jobs) != 1)
         print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
         launch(jobs, launcher_overrides(repairs[0].origin))

@@ -66,6 +66,7 @@ def test_a_dead_relu_run_is_repaired_into_a_normal_run_folder(tmp_path):
     assert read_metrics(run)["cause"] == "dead_relu"
     proc = repair(run)
     assert proc.returncode == 0, proc.stderr
+    assert "converged after repair: 1 of 1 failed runs (1 at the first attempt)" in proc.stdout
     attempt = tmp_path / "repairs" / "run.repair1"
     metrics = read_metrics(attempt)
     assert metrics["outcome"] == "converged"

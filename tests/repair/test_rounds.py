@@ -91,3 +91,34 @@ def test_failed_cells_of_one_round_are_launched_together(tmp_path):
     launcher = ScriptedLauncher(lambda _: result("converged", 0.9))
     repair_rounds(failed_runs(runs), tries=3, launch=launcher)
     assert [len(jobs) for jobs in launcher.rounds] == [2]
+
+
+def test_a_second_repair_resumes_without_rerunning_finished_attempts(tmp_path):
+    run = make_run(tmp_path, ["optimizer.lr=1e-4"], result("stalled", 0.1, LOW))
+    next_fix = finding("too_few_epochs", "trainer.epochs=60")
+
+    def answer(overrides):
+        fixed = "trainer.epochs=60" in overrides
+        return result("converged", 0.96) if fixed else result("learning", 0.6, next_fix)
+
+    repair_rounds(failed_runs([run]), tries=3, launch=ScriptedLauncher(answer))
+    again = ScriptedLauncher(answer)
+    repairs = failed_runs([run])
+    repair_rounds(repairs, tries=3, launch=again)
+    assert again.rounds == []
+    assert repairs[0].outcomes() == ["learning", "converged"]
+    assert repairs[0].stop == "converged"
+
+
+def test_an_attempt_left_by_other_suggestions_is_redone(tmp_path):
+    run = make_run(tmp_path, ["optimizer.lr=1e-4"], result("stalled", 0.1, LOW))
+    repair_rounds(failed_runs([run]), tries=1,
+                  launch=ScriptedLauncher(lambda _: result("learning", 0.5)))  # fmt: skip
+    (run / "metrics.json").write_text(
+        (run / "metrics.json").read_text().replace("optimizer.lr=0.1", "optimizer.lr=0.3")
+    )  # the diagnosis changed: attempt 1 now applies lr=0.3
+    again = ScriptedLauncher(lambda _: result("converged", 0.9))
+    repairs = failed_runs([run])
+    repair_rounds(repairs, tries=1, launch=again)
+    assert [jobs[0][1] for jobs in again.rounds] == [["optimizer.lr=0.3"]]
+    assert repairs[0].outcomes() == ["converged"]
