@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from src.diagnosis.report import merge_overrides
-from src.errors import ConfigError
+from src.errors import ConfigError, one_line
 from src.results import OVERRIDES, read_metrics
 
 REPAIRS = "repairs"  # beside the original runs; holds no .hydra/, so a sweep never reads it
@@ -71,9 +71,12 @@ def top_suggestion(metrics: dict[str, Any]) -> str | None:
 
 
 def read_overrides(run_dir: Path) -> list[str]:
-    """The run's recorded overrides. Raises ConfigError when the file is not a list."""
+    """The run's recorded overrides. Raises ConfigError when the file is not a YAML list."""
     path = run_dir / OVERRIDES
-    loaded = yaml.safe_load(path.read_text()) or []
+    try:
+        loaded = yaml.safe_load(path.read_text()) or []
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({one_line(err)})") from err
     if not isinstance(loaded, list):
         raise ConfigError(f"{path}: expected a YAML list of overrides like '- optimizer.lr=0.1'")
     return [str(line) for line in loaded]

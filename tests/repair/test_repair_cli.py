@@ -49,6 +49,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == [run.name]  # nothing written
 
 
+def test_a_run_whose_overrides_are_not_yaml_is_one_line(tmp_path):
+    run = make_run(tmp_path, ["optimizer.lr=1e-4"], result("stalled", 0.1))
+    (run / ".hydra" / "overrides.yaml").write_text("- [unclosed\n")
+    proc = repair(run)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "overrides.yaml: not valid YAML" in proc.stderr
+
+
 def test_a_converged_run_is_left_alone(tmp_path):
     run = make_run(tmp_path, ["optimizer.lr=0.1"], result("converged", 0.97))
     before = (run / "metrics.json").read_text()
