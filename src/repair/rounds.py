@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from src.errors import ConfigError
@@ -59,6 +60,7 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
         plural = "s" * (len(jobs) != 1)
         print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
         launch(jobs, launcher_overrides(repairs[0].origin))
+        print(f"round {round_}: {_tally(folder for folder, _ in jobs)}")
     for repair in repairs:
         if not repair.stop and repair.next_attempt() is not None:
             repair.stop = f"{tries} tries used"
@@ -68,3 +70,9 @@ def _drop_if_stale(folder: Path, overrides: list[str]) -> None:
     """An earlier repair's attempt with other overrides (the suggestions changed) is redone."""
     if is_run(folder) and read_overrides(folder) != overrides:
         shutil.rmtree(folder)
+
+
+def _tally(folders: Iterable[Path]) -> str:
+    """'15 converged, 11 learning' over the attempts just run."""
+    outcomes = Counter((read_metrics(f) or {"outcome": "pending"})["outcome"] for f in folders)
+    return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.most_common())
