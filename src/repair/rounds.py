@@ -1,0 +1,78 @@
+"""Find a folder's failed runs and repair them in rounds: one launch per round of attempts."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from src.errors import ConfigError
+from src.repair.attempts import Repair, is_run, read_overrides
+from src.repair.launch import launch_round, launcher_overrides
+from src.results import METRICS, OVERRIDES, read_metrics
+from src.sweep.collect import Sweep, collect
+
+FOLDER_HINT = f"pass a run folder (with {METRICS} and {OVERRIDES}) or a sweep folder (one per cell)"
+
+
+def find_runs(folder: Path) -> tuple[list[Path], Sweep | None]:
+    """(the finished runs in `folder`, the sweep when it is one). Raises ConfigError otherwise."""
+    if is_run(folder):
+        if read_metrics(folder) is None:
+            raise ConfigError(f"{folder}: the run has not finished (no {METRICS}); {FOLDER_HINT}")
+        return [folder], None
+    if folder.is_dir() and any(is_run(child) for child in folder.iterdir()):
+        sweep = collect(folder)
+        return [cell.folder for cell in sweep.cells if cell.metrics is not None], sweep
+    raise ConfigError(f"{folder}: not a run or sweep folder; {FOLDER_HINT}")
+
+
+def failed_runs(runs: list[Path]) -> list[Repair]:
+    """A Repair for every finished run that did not converge; converged runs are left alone."""
+    return [
+        Repair(run, read_overrides(run))
+        for run in runs
+        if (read_metrics(run) or {}).get("outcome") != "converged"
+    ]
+
+
+Launch = Callable[[list[tuple[Path, list[str]]], list[str]], None]
+
+
+def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_round) -> None:
+    """Up to `tries` rounds; each launches the next attempt of every repair still failing."""
+    for round_ in range(1, tries + 1):
+        jobs = []
+        for repair in repairs:
+            planned = None if repair.stop else repair.next_attempt()
+            if planned is None:
+                continue
+            suggestion, overrides = planned
+            folder = repair.attempt_folder()
+            _drop_if_stale(folder, overrides)
+            repair.applied.append(suggestion)
+            repair.folders.append(folder)
+            if (read_metrics(folder) or {}).get("outcome") in (None, "error"):
+                jobs.append((folder, overrides))  # else: done by an earlier repair (resume)
+        if not jobs:
+            continue  # every attempt of this round was done before: the next round may not be
+        plural = "s" * (len(jobs) != 1)
+        print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
+        launch(jobs, launcher_overrides(repairs[0].origin))
+        print(f"round {round_}: {_tally(folder for folder, _ in jobs)}")
+    for repair in repairs:
+        if not repair.stop and repair.next_attempt() is not None:
+            repair.stop = f"{tries} tries used"
+
+
+def _drop_if_stale(folder: Path, overrides: list[str]) -> None:
+    """An earlier repair's attempt with other overrides (the suggestions changed) is redone."""
+    if is_run(folder) and read_overrides(folder) != overrides:
+        shutil.rmtree(folder)
+
+
+def _tally(folders: Iterable[Path]) -> str:
+    """'15 converged, 11 learning' over the attempts just run."""
+    outcomes = Counter((read_metrics(f) or {"outcome": "pending"})["outcome"] for f in folders)
+    return ", ".join(f"{n} {outcome}" for outcome, n in outcomes.most_common())
