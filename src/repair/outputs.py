@@ -74,8 +74,7 @@ def repaired_sweep(sweep: Sweep, repairs: list[Repair]) -> Sweep:
         else:  # marked: the cause that remains, or why nothing was tried
             metrics["cause"] = f"still_{metrics.get('cause') or 'failed'}"
         cells.append(Cell(cell.folder, cell.overrides, metrics))
-    # The folder's name is the map's title: say which sweep this is and that it is repaired.
-    return replace(sweep, cells=cells, folder=sweep.folder / f"{sweep.folder.name} after repair")
+    return replace(sweep, cells=cells)
 
 
 def write_map(sweep: Sweep, repairs: list[Repair]) -> Path:
@@ -84,7 +83,8 @@ def write_map(sweep: Sweep, repairs: list[Repair]) -> Path:
 
     repaired = repaired_sweep(sweep, repairs)
     path = sweep.folder / REPAIRED_MAP
-    plot.write_png(path, repaired, layout(repaired, *map_axes(sweep.folder)))
+    grid = layout(repaired, *map_axes(sweep.folder))
+    plot.write_png(path, repaired, grid, what="Phase map after repair")
     return path
 
 

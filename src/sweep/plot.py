@@ -32,15 +32,16 @@ CELL_INCHES = (0.35, 0.7)  # smallest and largest square; text needs at least TE
 TEXT_INCHES = 0.45
 
 
-def write_png(path: Path, sweep: Sweep, grid: Layout) -> None:
-    """One subplot per panel, coloured by outcome, annotated when the squares are big enough."""
+def write_png(path: Path, sweep: Sweep, grid: Layout, what: str = "Phase map") -> None:
+    """One subplot per panel, coloured by outcome, annotated when the squares are big enough;
+    `what` heads the title (e.g. 'Phase map after repair')."""
     across = min(len(grid.panels), PANELS_PER_ROW)
     down = -(-len(grid.panels) // across)
     cell = square_inches(grid)
     codes = cause_codes(grid)
     legend_width = 6.0 if grid.seeds == 1 else 7.6  # the outcome legend in one row
     width = max(across * (1.0 + cell * len(grid.col_values)), legend_width)
-    heading = textwrap.fill(f"Phase map of {title(sweep, grid)}", width=int(width * 11))
+    heading = textwrap.fill(f"{what} of {title(sweep, grid)}", width=int(width * 11))
     panel_height = 1.2 + 0.3 * _rotate_ticks(grid) + cell * len(grid.row_values)
     maps_height = down * panel_height + 0.2 * heading.count("\n") + 0.5
     legend_height = 0.4 + (0.3 + 0.2 * -(-len(codes) // _cause_columns(width)) if codes else 0)
