@@ -1,0 +1,50 @@
+"""Which runs can train as one stack: configs equal except on keys that change neither array
+shapes nor the number of steps (a learning rate, a seed, an init scale, ...)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+# Per-run values in a stack: each is read per run (optimizer hyper-parameters, the seed that
+# draws the init and the sample order, init scales, the outcome thresholds).
+STACKABLE_KEYS: frozenset[str] = frozenset({
+    "optimizer.lr",
+    "optimizer.momentum",
+    "optimizer.beta1",
+    "optimizer.beta2",
+    "optimizer.eps",
+    "trainer.seed",
+    "trainer.stall_margin",
+    "init.std",
+    "init.low",
+    "init.high",
+    "dataset.target_accuracy",
+})  # fmt: skip
+
+
+def shape_key(cfg: DictConfig) -> str:
+    """The config without its stackable values (and without `hydra`), as canonical JSON:
+    equal keys train together. `_target_`s stay in, so a different option never stacks."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
+    for dotted in STACKABLE_KEYS:
+        *path, last = dotted.split(".")
+        node: Any = container
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return json.dumps(container, sort_keys=True, default=str)
+
+
+def stack_groups(cfgs: Sequence[DictConfig]) -> list[list[int]]:
+    """Indices of `cfgs` grouped into stacks, in first-seen order; configs that cannot stack
+    with any other form groups of one (never an error)."""
+    groups: dict[str, list[int]] = {}
+    for i, cfg in enumerate(cfgs):
+        groups.setdefault(shape_key(cfg), []).append(i)
+    return list(groups.values())
