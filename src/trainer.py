@@ -195,19 +195,30 @@ class FiniteGuard:
     """Exact per-run test that every parameter is finite, reading each parameter once.
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
-    and unlike a sum or norm they cannot overflow on large finite weights. Run k's slice of
-    each parameter is viewed as a matrix M (rows, cols): zeros_rows . (M @ zeros_cols) reads M
-    once and needs only two short zero vectors, not a weight-sized one.
+    and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
+    viewed as a matrix M (K*rows, cols), run k owning a block of rows: (M @ zeros_cols), read
+    as (K, rows), times zeros_rows gives one number per run. Two BLAS calls per parameter,
+    two short zero vectors, nothing weight-sized.
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.matrices = [p.reshape(len(p), -1, p.shape[-1]) for p in params]  # views (K, r, c)
-        self.zero_cols = [np.zeros(m.shape[2], m.dtype) for m in self.matrices]
-        self.zero_rows = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
+        self.runs = len(params[0])
+        self.matrices = [_rows(p) for p in params]  # views of the live arrays
+        self.zero_cols = [np.zeros(m.shape[-1], m.dtype) for m in self.matrices]
+        self.zero_rows = [np.zeros(p[0].size // p.shape[-1], p.dtype) for p in params]
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
-        ok = np.ones(len(self.matrices[0]), dtype=bool)
+        ok = np.ones(self.runs, dtype=bool)
         for m, zc, zr in zip(self.matrices, self.zero_cols, self.zero_rows):
-            ok &= (m @ zc) @ zr == 0  # (K,)
+            ok &= (m @ zc).reshape(self.runs, -1) @ zr == 0  # (K,)
         return ok
+
+
+def _rows(p: Array) -> Array:
+    """p as one (K*rows, cols) matrix when that is a view, else (K, rows, cols) (a view too:
+    e.g. a conv kernel whose runs are separated by their bias row)."""
+    try:
+        return p.reshape(-1, p.shape[-1], copy=False)
+    except ValueError:
+        return p.reshape(len(p), -1, p.shape[-1])
