@@ -4,10 +4,15 @@ shapes nor the number of steps (a learning rate, a seed, an init scale, ...)."""
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
+
+from src.checks import check_value
 
 # Per-run values in a stack: each is read per run (optimizer hyper-parameters, the seed that
 # draws the init and the sample order, init scales, the outcome thresholds).
@@ -48,3 +53,21 @@ def stack_groups(cfgs: Sequence[DictConfig]) -> list[list[int]]:
     for i, cfg in enumerate(cfgs):
         groups.setdefault(shape_key(cfg), []).append(i)
     return list(groups.values())
+
+
+def check_stackable(cfg: DictConfig) -> None:
+    """Validate only the stackable values of `cfg`, for a config whose other values equal those
+    of a config validated in full (`src.train.validate`): a ConfigError names the key."""
+    for dotted in sorted(STACKABLE_KEYS):
+        group, name = dotted.split(".")
+        node = cfg.get(group)
+        if isinstance(node, DictConfig) and name in node:
+            hint = _hints(str(node["_target_"])).get(name, Any)
+            check_value(dotted, node[name], hint)
+
+
+@cache
+def _hints(target_name: str) -> dict[str, Any]:
+    target = get_method(target_name)
+    function = target.__init__ if isinstance(target, type) else target
+    return typing.get_type_hints(function, include_extras=True)

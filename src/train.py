@@ -34,8 +34,9 @@ from src.errors import ConfigError, TrainmapError
 from src.logger.base import RunFacts
 from src.observe import Observers
 from src.outcome import chance_level, classify, predicted_class_share
+from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.stackable import stack_groups
+from src.stackable import check_stackable, stack_groups
 from src.sweep.cell import run_cell
 from src.trainer import History, Settings, fit
 
@@ -91,13 +92,16 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, Any]]:
     """Train runs whose configs differ only in `STACKABLE_KEYS` as one stack; each out_dir gets
     the `metrics.json` and events that `train(cfg, out_dir)` alone writes; returns the metrics."""
-    for cfg in cfgs:
-        validate(cfg)
+    validate(cfgs[0])
     if len(stack_groups(cfgs)) != 1:
         raise ValueError("train_stack: the configs differ in keys outside STACKABLE_KEYS")
+    for cfg in cfgs[1:]:
+        check_stackable(cfg)  # the rest equals cfgs[0]'s, validated above
     started = time.perf_counter()
     data = load_data(cfgs[0].dataset)
-    settings = [_fit_batch_to_data(instantiate(cfg.trainer), len(data.y_train)) for cfg in cfgs]
+    first = _fit_batch_to_data(instantiate(cfgs[0].trainer), len(data.y_train))
+    settings = [replace(first, seed=cfg.trainer.seed, stall_margin=cfg.trainer.stall_margin)
+                for cfg in cfgs]  # fmt: skip
     dtype = np.dtype(settings[0].dtype)
     init_rngs, shuffle_rngs = zip(*(np.random.default_rng(s.seed).spawn(2) for s in settings))
     model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
@@ -105,10 +109,16 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
     size, batch = settings[0].probe_size, settings[0].batch_size
     probe_batch = arrays[0][:size], arrays[1][:size]
     facts = [read_facts(cfg, batch, len(data.y_train), data.n_classes) for cfg in cfgs]
-    watches = [instantiate(cfg.diagnosis)(facts=f) for cfg, f in zip(cfgs, facts)]
+    watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
+    watches = [watch(facts=f) for f in facts]
     # `with` closes every writer on every exit: divergence returns, errors raise.
     with ExitStack() as writers:
-        loggers = [writers.enter_context(instantiate(cfg.logger)(log_dir=d, run=RunFacts(cfg)))
+        if len(cfgs) > 1:
+            # A stack's products are K single-run-sized gemms: a second BLAS thread per slice
+            # buys little, and on a busy machine each call waits for it (20-40x slower here).
+            writers.enter_context(blas_controller().limit(limits=1))
+        logger = instantiate(cfgs[0].logger)
+        loggers = [writers.enter_context(logger(log_dir=d, run=RunFacts(cfg)))
                    for cfg, d in zip(cfgs, out_dirs)]  # fmt: skip
         observers = Observers(model, loss, probe_batch, optimizer.lr.copy(), watches, loggers)
         observers.start(sig.input_stats(arrays[0], probe_batch[0]), batch)
