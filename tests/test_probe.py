@@ -114,3 +114,21 @@ def test_nonfinite_weights_never_raise():
     assert math.isnan(state.weight_norms["0.Dense:W"])
     assert state.weight_norms["2.Dense:W"] == math.inf
     assert 0.0 <= state.accuracy <= 1.0
+
+
+def test_a_stacked_probe_gives_each_run_its_probe_alone():
+    x, y, _, _ = tiny_problem()
+    rngs = [np.random.default_rng(s) for s in (0, 1, 2)]
+    stack = mlp((3,), 2, Tanh, [init.he_normal] * 3, rngs, np.dtype("float64"), True,
+                hidden=[4, 3])  # fmt: skip
+    lrs = np.array([0.1, 0.2, 0.3])
+    stacked = probe(stack, CrossEntropy(), x, y, lrs)
+    for k in range(3):
+        model, loss = tiny(seed=k)
+        alone, mine = probe(model, loss, x, y, lrs[k]).run(0), stacked.run(k)
+        assert (alone.loss, alone.accuracy) == (mine.loss, mine.accuracy)
+        assert alone.update_ratios == mine.update_ratios and alone.grad_norms == mine.grad_norms
+        for name in alone.grads:
+            np.testing.assert_array_equal(alone.grads[name], mine.grads[name])
+        for name in alone.preactivations:
+            np.testing.assert_array_equal(alone.preactivations[name], mine.preactivations[name])

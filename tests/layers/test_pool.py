@@ -7,7 +7,7 @@ import pytest
 
 from src.arrays import Array
 from src.layers.pool import MaxPool2D
-from tests.gradcheck import check_layer
+from tests.gradcheck import check_layer, check_runs_alone
 
 # (x shape, size, stride): exact tiling, floor (odd H and W), overlapping, stride 1.
 # Shapes (K, N, H, W, C): runs first.
@@ -66,3 +66,9 @@ def test_ties_send_the_gradient_to_one_winner_per_window() -> None:
     assert np.count_nonzero(dx) == dy.size
     np.testing.assert_array_equal(dx[:, :, 0:4:2, 0:4:2], dy)  # the first max: top-left
     assert not dx[:, :, 4].any()  # the floor: pixels outside every window get no gradient
+
+
+def test_a_run_in_a_stack_computes_what_it_computes_alone() -> None:
+    rng = np.random.default_rng(3)
+    for size, stride in ((2, 2), (3, 2)):
+        check_runs_alone(MaxPool2D(size, stride), rng.standard_normal((8, 3, 7, 6, 2)), rng)
