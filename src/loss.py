@@ -15,16 +15,17 @@ import numpy as np
 from src.arrays import Array
 
 
-class Indices:
-    """Index arrays picking out[k, n, y[k, n]], kept while (K, N) stays."""
+class Rows:
+    """arange(K*N): with out viewed as (K*N, C), out[rows, y.ravel()] picks each label's entry
+    (two index arrays are faster than three); kept while K*N stays."""
 
     def __init__(self) -> None:
-        self.runs, self.rows = np.arange(0)[:, None], np.arange(0)
+        self.rows = np.arange(0)
 
-    def __call__(self, y: Array) -> tuple[Array, Array]:
-        if len(self.runs) != y.shape[0] or len(self.rows) != y.shape[1]:
-            self.runs, self.rows = np.arange(y.shape[0])[:, None], np.arange(y.shape[1])
-        return self.runs, self.rows  # (K, 1), (N,)
+    def __call__(self, y: Array) -> Array:
+        if len(self.rows) != y.size:
+            self.rows = np.arange(y.size)
+        return self.rows
 
 
 class CrossEntropy:
@@ -36,10 +37,11 @@ class CrossEntropy:
     takes_logits = True
 
     def __init__(self) -> None:
-        self.index = Indices()
+        self.rows = Rows()
 
     def forward(self, logits: Array, y: Array) -> Array:
-        runs, rows = self.index(y)
+        k, n = y.shape
+        rows = self.rows(y)
         # ufunc reductions directly: the ndarray methods add a Python wrapper per call.
         z = logits - np.maximum.reduce(logits, axis=2, keepdims=True)  # (K, N, C), max 0
         probs = np.exp(z)  # (K, N, C)
@@ -47,15 +49,15 @@ class CrossEntropy:
         probs /= norm  # softmax, all that backward needs
         self.probs, self.y = probs, y
         # -log softmax(z)_y = log norm - z_y; both sums are >= 0, so nothing cancels.
-        log_norm = np.add.reduce(np.log(norm[:, :, 0]), axis=1)  # (K,)
-        picked = np.add.reduce(z[runs, rows, y], axis=1)  # (K,)
-        return (log_norm - picked).astype(np.float64) / y.shape[1]
+        log_norm = np.add.reduce(np.log(norm).reshape(k, n), axis=1)  # (K,)
+        picked = z.reshape(k * n, -1)[rows, y.reshape(-1)].reshape(k, n)  # (K, N)
+        return np.true_divide(log_norm - np.add.reduce(picked, axis=1), n, dtype=np.float64)
 
     def backward(self) -> Array:
         grad = self.probs  # (K, N, C)
-        runs, rows = self.index(self.y)
-        grad[runs, rows, self.y] -= 1.0
-        grad *= 1.0 / self.y.shape[1]
+        k, n = self.y.shape
+        grad.reshape(k * n, -1)[self.rows(self.y), self.y.reshape(-1)] -= 1.0  # a view of grad
+        grad *= 1.0 / n
         return grad
 
 
@@ -66,12 +68,12 @@ class MSE:
 
     def __init__(self, targets: Literal["onehot", "pm1"] = "onehot") -> None:
         self.targets = targets
-        self.index = Indices()
+        self.rows = Rows()
 
     def forward(self, out: Array, y: Array) -> Array:
         off_value = 0.0 if self.targets == "onehot" else -1.0
         target = np.full_like(out, off_value)  # (K, N, C)
-        target[self.index(y) + (y,)] = 1.0
+        target.reshape(y.size, -1)[self.rows(y), y.reshape(-1)] = 1.0
         self.diff = out - target  # (K, N, C)
         squares = (self.diff * self.diff).reshape(len(out), -1)  # (K, N*C)
         return (0.5 * np.add.reduce(squares, axis=1) / y.shape[1]).astype(np.float64)

@@ -209,10 +209,10 @@ class FiniteGuard:
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
-        ok = np.ones(self.runs, dtype=bool)
+        total = 0.0  # per run: a sum of zeros, or nan
         for m, zc, zr in zip(self.matrices, self.zero_cols, self.zero_rows):
-            ok &= (m @ zc).reshape(self.runs, -1) @ zr == 0  # (K,)
-        return ok
+            total = total + (m @ zc).reshape(self.runs, -1) @ zr  # (K,)
+        return total == 0
 
 
 def _rows(p: Array) -> Array:
