@@ -6,6 +6,7 @@ one batched forward, backward and update per step for all runs still training.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, Protocol
@@ -158,7 +159,9 @@ def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
         rows = slice(start, start + settings.batch_size)
         xb, yb = epoch.batch(rows)
         values = loss.forward(stack.model.forward(xb), yb)  # (K,)
-        if not np.isfinite(values).all():
+        # One reduction on the fast path: a sum of finite losses is finite (they are far
+        # below the float64 range); only a non-finite sum looks at runs one by one.
+        if not math.isfinite(np.add.reduce(values)):
             epoch.select(stack.leave(~np.isfinite(values), hooks.on_leave))
             if not stack.runs:
                 return epoch.totals
@@ -168,9 +171,9 @@ def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
         stack.optimizer.step()
         stack.steps += 1
         hooks.on_step(stack.steps, values, stack.runs)
-        finite = stack.guard.finite()
-        if not finite.all():
-            keep = stack.leave(~finite, hooks.on_leave)
+        products = stack.guard.products()  # (K,) 0 or nan
+        if np.add.reduce(products) != 0:
+            keep = stack.leave(products != 0, hooks.on_leave)
             if not stack.runs:
                 return epoch.totals
             epoch.select(keep)
@@ -195,30 +198,21 @@ class FiniteGuard:
     """Exact per-run test that every parameter is finite, reading each parameter once.
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
-    and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
-    viewed as a matrix M (K*rows, cols), run k owning a block of rows: (M @ zeros_cols), read
-    as (K, rows), times zeros_rows gives one number per run. Two BLAS calls per parameter,
-    two short zero vectors, nothing weight-sized.
+    and unlike a sum or norm they cannot overflow on large finite weights. Run k's slice of
+    each parameter is viewed as a matrix M (rows, cols): zeros_rows . (M @ zeros_cols) reads M
+    once and needs only two short zero vectors, not a weight-sized one.
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.runs = len(params[0])
-        self.matrices = [_rows(p) for p in params]  # views of the live arrays
-        self.zero_cols = [np.zeros(m.shape[-1], m.dtype) for m in self.matrices]
-        self.zero_rows = [np.zeros(p[0].size // p.shape[-1], p.dtype) for p in params]
+        self.matrices = [p.reshape(len(p), -1, p.shape[-1]) for p in params]  # views (K, r, c)
+        self.zero_cols = [np.zeros(m.shape[2], m.dtype) for m in self.matrices]
+        self.zero_rows = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
+
+    def products(self) -> Array:
+        """(K,): 0 where run k's parameters are all finite, nan elsewhere."""
+        return sum(m @ zc @ zr for m, zc, zr in zip(self.matrices, self.zero_cols,
+                                                     self.zero_rows))  # fmt: skip
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
-        total = 0.0  # per run: a sum of zeros, or nan
-        for m, zc, zr in zip(self.matrices, self.zero_cols, self.zero_rows):
-            total = total + (m @ zc).reshape(self.runs, -1) @ zr  # (K,)
-        return total == 0
-
-
-def _rows(p: Array) -> Array:
-    """p as one (K*rows, cols) matrix when that is a view, else (K, rows, cols) (a view too:
-    e.g. a conv kernel whose runs are separated by their bias row)."""
-    try:
-        return p.reshape(-1, p.shape[-1], copy=False)
-    except ValueError:
-        return p.reshape(len(p), -1, p.shape[-1])
+        return self.products() == 0

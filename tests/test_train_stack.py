@@ -70,3 +70,17 @@ def test_stack_refuses_configs_that_differ_in_shape(tmp_path):
     cfgs = [compose_config("logger=none"), compose_config("logger=none", "model.hidden=[50]")]
     with pytest.raises(ValueError, match="STACKABLE_KEYS"):
         train_stack(cfgs, [tmp_path / "a", tmp_path / "b"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cnn_runs_stack_too(tmp_path, dtype):
+    base = ["model=cnn", "model.filters=4", "loss=mse", "logger=none", "trainer.epochs=2",
+            f"trainer.dtype={dtype}"]  # fmt: skip
+    cfgs = [compose_config(*base, f"optimizer.lr={lr}", f"trainer.seed={seed}")
+            for lr in (0.01, 1.0, 100.0) for seed in (0, 1)]  # fmt: skip
+    stacked = train_stack(cfgs, [tmp_path / "stack" / str(i) for i in range(len(cfgs))])
+    alone = [train(cfg, tmp_path / "alone" / str(i)) for i, cfg in enumerate(cfgs)]
+    assert "diverged" in {m["outcome"] for m in alone}
+    for s, a in zip(stacked, alone):
+        assert_same_run(s, a)
