@@ -14,7 +14,7 @@ from src.results import read_metrics
 Value = int | float | str | None  # None: the key was not overridden in this cell
 OVERRIDES = Path(".hydra") / "overrides.yaml"
 EXCLUDED = ("sweep",)  # the sweep group only carries the grid, it is not a coordinate
-NOT_THE_NETWORK = ("sweep", "logger")  # groups left out of the phase map's title
+NOT_THE_NETWORK = ("sweep", "logger", "diagnosis")  # groups left out of the phase map's title
 LAYOUT_HINT = "a sweep folder holds one subfolder per cell, each with .hydra/overrides.yaml"
 
 
