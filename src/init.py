@@ -25,10 +25,9 @@ def stacked(inits: Sequence[Callable[..., Array]], rngs: Sequence[Rng]) -> Calla
     the layers are built, exactly as if it were built alone; returns (K, *shape)."""
 
     def init(shape: Shape, fan_in: int, fan_out: int, dtype: np.dtype) -> Array:
-        return np.stack(
-            [f(shape=shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=dtype)
-             for f, rng in zip(inits, rngs)]  # fmt: skip
-        )
+        runs = zip(inits, rngs)
+        return np.stack([f(shape=shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=dtype)
+                         for f, rng in runs])  # fmt: skip
 
     return init
 

@@ -47,10 +47,14 @@ class Probe:
         return Probe(
             float(self.loss[i]),
             float(self.accuracy[i]),
-            *({k: v[i] for k, v in d.items()} for d in (self.preactivations, self.weights,
-                                                         self.grads)),  # fmt: skip
-            *({k: float(v[i]) for k, v in d.items()}
-              for d in (self.grad_norms, self.weight_norms, self.update_ratios)),  # fmt: skip
+            *(
+                {k: v[i] for k, v in d.items()}
+                for d in (self.preactivations, self.weights, self.grads)
+            ),  # fmt: skip
+            *(
+                {k: float(v[i]) for k, v in d.items()}
+                for d in (self.grad_norms, self.weight_norms, self.update_ratios)
+            ),  # fmt: skip
         )
 
 

@@ -92,25 +92,19 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, Any]]:
     """Train runs whose configs differ only in `STACKABLE_KEYS` as one stack; each out_dir gets
     the `metrics.json` and events that `train(cfg, out_dir)` alone writes; returns the metrics."""
-    validate(cfgs[0])
-    if len(stack_groups(cfgs)) != 1:
-        raise ValueError("train_stack: the configs differ in keys outside STACKABLE_KEYS")
-    for cfg in cfgs[1:]:
-        check_stackable(cfg)  # the rest equals cfgs[0]'s, validated above
+    _validate_stack(cfgs)
     started = time.perf_counter()
     data = load_data(cfgs[0].dataset)
     first = _fit_batch_to_data(instantiate(cfgs[0].trainer), len(data.y_train))
     settings = [replace(first, seed=cfg.trainer.seed, stall_margin=cfg.trainer.stall_margin)
                 for cfg in cfgs]  # fmt: skip
-    dtype = np.dtype(settings[0].dtype)
+    dtype = np.dtype(first.dtype)
     init_rngs, shuffle_rngs = zip(*(np.random.default_rng(s.seed).spawn(2) for s in settings))
     model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
     arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
-    size, batch = settings[0].probe_size, settings[0].batch_size
-    probe_batch = arrays[0][:size], arrays[1][:size]
-    facts = [read_facts(cfg, batch, len(data.y_train), data.n_classes) for cfg in cfgs]
+    probe_batch = arrays[0][: first.probe_size], arrays[1][: first.probe_size]
+    facts = [read_facts(cfg, first.batch_size, len(data.y_train), data.n_classes) for cfg in cfgs]
     watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
-    watches = [watch(facts=f) for f in facts]
     # `with` closes every writer on every exit: divergence returns, errors raise.
     with ExitStack() as writers:
         if len(cfgs) > 1:
@@ -120,26 +114,46 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         logger = instantiate(cfgs[0].logger)
         loggers = [writers.enter_context(logger(log_dir=d, run=RunFacts(cfg)))
                    for cfg, d in zip(cfgs, out_dirs)]  # fmt: skip
-        observers = Observers(model, loss, probe_batch, optimizer.lr.copy(), watches, loggers)
-        observers.start(sig.input_stats(arrays[0], probe_batch[0]), batch)
+        observers = Observers(model, loss, probe_batch, optimizer.lr.copy(),
+                              [watch(facts=f) for f in facts], loggers)  # fmt: skip
+        observers.start(sig.input_stats(arrays[0], probe_batch[0]), first.batch_size)
         hooks = observers.hooks()
-        hooks.on_epoch = _log_epoch(settings[0], hooks.on_epoch)
-        histories = fit(model, loss, optimizer, arrays, settings[0], list(shuffle_rngs), hooks)
+        hooks.on_epoch = _log_epoch(first, hooks.on_epoch)
+        histories = fit(model, loss, optimizer, arrays, first, list(shuffle_rngs), hooks)
         observers.flush()
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
-        results = []
-        for k, cfg in enumerate(cfgs):
-            target = cfg.dataset.get("target_accuracy", data.target_accuracy)
-            metrics = _metrics(histories[k], data, settings[k], seconds, target)
-            metrics.update(observers.finish(k, histories[k], metrics))
-            metrics.update(flatten_config(cfg))
-            loggers[k].finish(metrics, observers.final_state(k))
-            results.append(metrics)
+        results = [_finish(k, cfgs[k], histories[k], data, settings[k], seconds, observers)
+                   for k in range(len(cfgs))]  # fmt: skip
     for out_dir, metrics in zip(out_dirs, results):
         write_json_atomic(Path(out_dir) / METRICS, metrics)
         for line in cause_lines(metrics) if len(cfgs) == 1 else ():
             log.info(line)
     return results
+
+
+def _validate_stack(cfgs: list[DictConfig]) -> None:
+    """Validate the first config in full and only the per-run values of the others.
+
+    Raises:
+        ConfigError: a value does not fit its key.
+        ValueError: the configs differ outside `STACKABLE_KEYS` (a caller's mistake).
+    """
+    validate(cfgs[0])
+    if len(stack_groups(cfgs)) != 1:
+        raise ValueError("train_stack: the configs differ in keys outside STACKABLE_KEYS")
+    for cfg in cfgs[1:]:
+        check_stackable(cfg)  # the rest equals cfgs[0]'s, validated above
+
+
+def _finish(run: int, cfg: DictConfig, history: History, data: Dataset, settings: Settings,
+            seconds: float, observers: Observers) -> dict[str, Any]:  # fmt: skip
+    """Run `run`'s metrics with its diagnosis and config; its logger records them."""
+    target = cfg.dataset.get("target_accuracy", data.target_accuracy)
+    metrics = _metrics(history, data, settings, seconds, target)
+    metrics.update(observers.finish(run, history, metrics))
+    metrics.update(flatten_config(cfg))
+    observers.loggers[run].finish(metrics, observers.final_state(run))
+    return metrics
 
 
 def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
@@ -179,8 +193,9 @@ def _metrics(history: History, data: Dataset, settings: Settings, seconds: float
     chance = chance_level(data.y_test)
     final_loss = history.epoch_losses[-1] if history.epoch_losses else None
     return {
-        "outcome": classify(diverged, test_accuracy, chance, settings.stall_margin,
-                            target_accuracy),  # fmt: skip
+        "outcome": classify(
+            diverged, test_accuracy, chance, settings.stall_margin, target_accuracy
+        ),  # fmt: skip
         "test_accuracy": test_accuracy,
         "chance": chance,
         "predicted_class_share": class_share,

@@ -54,8 +54,15 @@ def test_adam_matches_bias_corrected_rule():
 PER_RUN = [
     (SGD, {"lr": [0.1, 0.5, 1e-3]}),
     (Momentum, {"lr": [0.1, 0.01, 0.3], "momentum": [0.9, 0.0, 0.5]}),
-    (Adam, {"lr": [0.01, 0.1, 1e-3], "beta1": [0.9, 0.5, 0.0], "beta2": [0.999, 0.9, 0.99],
-            "eps": [1e-8, 1e-3, 1.0]}),
+    (
+        Adam,
+        {
+            "lr": [0.01, 0.1, 1e-3],
+            "beta1": [0.9, 0.5, 0.0],
+            "beta2": [0.999, 0.9, 0.99],
+            "eps": [1e-8, 1e-3, 1.0],
+        },
+    ),
 ]
 
 
@@ -64,8 +71,9 @@ PER_RUN = [
 def test_per_run_hyper_parameters_give_each_run_its_steps_alone(optimizer_class, hyper, dtype):
     stacked = quadratic_steps(optimizer_class, 3, runs=3, dtype=dtype, **hyper)
     for k in range(3):
-        alone = quadratic_steps(optimizer_class, 3, dtype=dtype,
-                                **{key: values[k] for key, values in hyper.items()})
+        alone = quadratic_steps(
+            optimizer_class, 3, dtype=dtype, **{key: values[k] for key, values in hyper.items()}
+        )
         for step_stacked, step_alone in zip(stacked, alone):
             np.testing.assert_array_equal(step_stacked[k], step_alone)  # bit for bit
 
