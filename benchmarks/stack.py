@@ -61,13 +61,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="Markdown results file")
     parser.add_argument("overrides", nargs="*", help="config overrides, as for src.train")
     args = parser.parse_args(argv)
-    cfgs = configs(args.runs, args.epochs, args.overrides)
     load_before = report.load()
+    times, outcomes, rss_mb = measure(configs(args.runs, args.epochs, args.overrides), args.repeats)
+    report.publish(table(args, argv, times, outcomes, rss_mb, load_before), args.out)
+
+
+def measure(cfgs: list, repeats: int) -> tuple[dict[str, list[float]], str, float]:
+    """Seconds per path, the outcomes (checked equal on both paths) and the peak RSS in MB
+    after the first stack."""
     times: dict[str, list[float]] = {"stack": [], "alone": []}
     seen: dict[str, list[tuple]] = {}
     rss_mb = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for i in range(args.repeats):
+        for i in range(repeats):
             order = [("stack", stacked), ("alone", alone)]
             for name, run in order if i % 2 == 0 else order[::-1]:
                 seconds, metrics = run(cfgs, Path(tmp))
@@ -78,10 +84,13 @@ def main(argv: list[str] | None = None) -> None:
     if seen["stack"] != seen["alone"]:
         raise SystemExit("the stack and the runs alone disagree: " + str(seen))
     outcomes = ", ".join(f"{k} {v}" for k, v in Counter(o for o, *_ in seen["stack"]).items())
+    return times, outcomes, rss_mb
+
+
+def table(args, argv, times: dict, outcomes: str, rss_mb: float, load_before: str) -> str:
     ratios = [a / s for s, a in zip(times["stack"], times["alone"])]
-    stack_rate = args.runs / statistics.median(times["stack"])
-    alone_rate = args.runs / statistics.median(times["alone"])
-    text = "\n".join([
+    seconds = {name: statistics.median(t) for name, t in times.items()}
+    return "\n".join([
         "# Stacked runs: runs/s of one stack vs the same runs one by one",
         "",
         f"- Command: `python -m benchmarks.stack {' '.join(argv or [])}`",
@@ -93,10 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "| path | seconds (median) | runs/s |",
         "|---|---|---|",
-        f"| A one stack (train_stack) | {statistics.median(times['stack']):.2f} | "
-        f"{stack_rate:.2f} |",
-        f"| B one by one (train) | {statistics.median(times['alone']):.2f} | "
-        f"{alone_rate:.2f} |",
+        f"| A one stack (train_stack) | {seconds['stack']:.2f} | "
+        f"{args.runs / seconds['stack']:.2f} |",
+        f"| B one by one (train) | {seconds['alone']:.2f} | {args.runs / seconds['alone']:.2f} |",
         "",
         f"Speed-up A/B (runs/s): median {statistics.median(ratios):.1f}x "
         f"(min {min(ratios):.1f}, max {max(ratios):.1f}, {len(ratios)} pair(s)).",
@@ -104,7 +112,6 @@ def main(argv: list[str] | None = None) -> None:
         f"{rss_mb:.0f} MB.",
         "",
     ])  # fmt: skip
-    report.publish(text, args.out)
 
 
 if __name__ == "__main__":
