@@ -198,21 +198,33 @@ class FiniteGuard:
     """Exact per-run test that every parameter is finite, reading each parameter once.
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
-    and unlike a sum or norm they cannot overflow on large finite weights. Run k's slice of
-    each parameter is viewed as a matrix M (rows, cols): zeros_rows . (M @ zeros_cols) reads M
-    once and needs only two short zero vectors, not a weight-sized one.
+    and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
+    viewed as a matrix M (K*rows, cols), run k owning a block of rows: M @ zeros_cols is 0 or
+    nan per row, and a sum of those per run is exactly 0 or nan. (Not `np.dot`, and no BLAS
+    for the second stage: with an inner size of 1 they skip the zero products, nan included.)
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.matrices = [p.reshape(len(p), -1, p.shape[-1]) for p in params]  # views (K, r, c)
-        self.zero_cols = [np.zeros(m.shape[2], m.dtype) for m in self.matrices]
-        self.zero_rows = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
+        self.runs = len(params[0])
+        self.matrices = [_rows(p) for p in params]  # views of the live arrays
+        self.zero_cols = [np.zeros(p.shape[-1], p.dtype) for p in params]
 
     def products(self) -> Array:
         """(K,): 0 where run k's parameters are all finite, nan elsewhere."""
-        return sum(m @ zc @ zr for m, zc, zr in zip(self.matrices, self.zero_cols,
-                                                     self.zero_rows))  # fmt: skip
+        total = 0.0
+        for m, zc in zip(self.matrices, self.zero_cols):
+            total = total + np.add.reduce((m @ zc).reshape(self.runs, -1), axis=1)
+        return total
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
         return self.products() == 0
+
+
+def _rows(p: Array) -> Array:
+    """p as one (K*rows, cols) matrix when that is a view, else (K, rows, cols) (a view too:
+    e.g. a conv kernel, whose runs are separated by their bias row)."""
+    try:
+        return p.reshape(-1, p.shape[-1], copy=False)
+    except ValueError:
+        return p.reshape(len(p), -1, p.shape[-1])

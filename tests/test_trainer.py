@@ -97,6 +97,15 @@ def test_finite_guard_catches_each_kind_of_nonfinite_in_its_run(bad):
         assert guard.finite().tolist() == [True, False, True]
 
 
+@pytest.mark.parametrize("shape", [(3, 1, 4), (3, 5, 1), (3, 2, 2, 1, 3)])
+def test_finite_guard_sees_a_nan_in_biases_width_one_layers_and_kernels(shape):
+    w = np.zeros(shape, dtype=np.float32)
+    guard = FiniteGuard([np.ones((3, 2, 2), np.float32), w])
+    w.reshape(3, -1)[2, -1] = np.nan
+    with np.errstate(invalid="ignore"):
+        assert guard.finite().tolist() == [True, True, False]
+
+
 def test_finite_guard_does_not_overflow_on_huge_finite_weights():
     w = np.full((2, 1000), 3e38, dtype=np.float32)
     assert FiniteGuard([w]).finite().all()
