@@ -139,7 +139,8 @@ class Shuffled:
         # batch, unless (K, N, ...) is large.
         self.xs = x[self.orders] if self.orders.size * x[0].nbytes <= GATHER_BYTES else None
         self.ys = y[self.orders]  # (K, N)
-        self.totals = np.zeros(len(rngs))  # sum of batch loss x batch size, per run
+        self.losses: list[Array] = []  # (K,) per batch: no per-step arithmetic in the hot loop
+        self.sizes: list[int] = []
 
     def batch(self, rows: slice) -> tuple[Array, Array]:
         """(K, B, ...) inputs and (K, B) labels."""
@@ -147,8 +148,16 @@ class Shuffled:
         return xb, self.ys[:, rows]
 
     def select(self, keep: Array) -> None:
-        self.orders, self.ys, self.totals = self.orders[keep], self.ys[keep], self.totals[keep]
+        self.orders, self.ys = self.orders[keep], self.ys[keep]
         self.xs = self.xs[keep] if self.xs is not None else None
+        self.losses = [values[keep] for values in self.losses]
+
+    def mean_loss(self) -> Array:
+        """(K,) mean over the epoch's samples of each run's batch losses, weighted by batch
+        size. Each run's sum runs along one contiguous row: the same for any K, bit for bit."""
+        weighted = np.ascontiguousarray(np.array(self.losses).T)  # (K, batches)
+        weighted *= self.sizes
+        return np.add.reduce(weighted, axis=1) / self.orders.shape[1]
 
 
 def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
@@ -164,22 +173,22 @@ def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
         if not math.isfinite(np.add.reduce(values)):
             epoch.select(stack.leave(~np.isfinite(values), hooks.on_leave))
             if not stack.runs:
-                return epoch.totals
+                return np.zeros(0)
             xb, yb = epoch.batch(rows)
             values = loss.forward(stack.model.forward(xb), yb)  # the same values, per run
         stack.model.backward(loss.backward())
         stack.optimizer.step()
         stack.steps += 1
         hooks.on_step(stack.steps, values, stack.runs)
-        products = stack.guard.products()  # (K,) 0 or nan
-        if np.add.reduce(products) != 0:
-            keep = stack.leave(products != 0, hooks.on_leave)
+        if not stack.guard.all_finite():
+            keep = stack.leave(~stack.guard.finite(), hooks.on_leave)
             if not stack.runs:
-                return epoch.totals
+                return np.zeros(0)
             epoch.select(keep)
             values = values[keep]
-        epoch.totals += values * yb.shape[1]
-    return epoch.totals / len(y)
+        epoch.losses.append(values)
+        epoch.sizes.append(yb.shape[1])
+    return epoch.mean_loss()
 
 
 def evaluate(model: Sequential, loss: Loss, x: Array, y: Array) -> tuple[Array, Array]:
@@ -199,26 +208,35 @@ class FiniteGuard:
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
     and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
-    viewed as a matrix M (K*rows, cols), run k owning a block of rows: M @ zeros_cols is 0 or
-    nan per row, and a sum of those per run is exactly 0 or nan. (Not `np.dot`, and no BLAS
-    for the second stage: with an inner size of 1 they skip the zero products, nan included.)
+    viewed as a matrix M (K*rows, cols), run k owning a block of rows, so M @ zeros_cols holds
+    one 0-or-nan per row. A sum of such values is exactly 0 or nan in any order: one sum over
+    all of them answers "all finite?" (the hot loop's question), sums over each run's rows
+    answer "which run?". (Not `np.dot`, nor BLAS for the sums: with an inner size of 1 they
+    skip products with zero, nan included.)
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.runs = len(params[0])
+        runs = len(params[0])
         self.matrices = [_rows(p) for p in params]  # views of the live arrays
         self.zero_cols = [np.zeros(p.shape[-1], p.dtype) for p in params]
+        rows = [p[0].size // p.shape[-1] for p in params]  # per run, per parameter
+        offsets = np.cumsum([0] + [runs * r for r in rows[:-1]])
+        # Where run k's block of parameter i starts in the concatenated products.
+        self.starts = np.concatenate([o + r * np.arange(runs) for o, r in zip(offsets, rows)])
+        self.shape = (len(params), runs)
 
-    def products(self) -> Array:
-        """(K,): 0 where run k's parameters are all finite, nan elsewhere."""
-        total = 0.0
-        for m, zc in zip(self.matrices, self.zero_cols):
-            total = total + np.add.reduce((m @ zc).reshape(self.runs, -1), axis=1)
-        return total
+    def _products(self) -> Array:
+        return np.concatenate([m @ zc for m, zc in zip(self.matrices, self.zero_cols)],
+                              axis=None)  # fmt: skip
+
+    def all_finite(self) -> bool:
+        """Every parameter of every run is finite."""
+        return np.add.reduce(self._products()) == 0
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
-        return self.products() == 0
+        per_block = np.add.reduceat(self._products(), self.starts).reshape(self.shape)
+        return np.add.reduce(per_block, axis=0) == 0
 
 
 def _rows(p: Array) -> Array:

@@ -126,3 +126,13 @@ def test_evaluate_gives_predictions_and_whole_set_loss_across_chunks(monkeypatch
 def test_history_records_test_loss_per_epoch():
     _, history = run(epochs=3)
     assert len(history.test_losses) == 3 and all(np.isfinite(history.test_losses))
+
+
+def test_epoch_loss_is_the_sample_weighted_mean_of_batch_losses():
+    seen = []
+    hooks = Hooks(on_step=lambda step, values, runs: seen.append(values.copy()))
+    _, (a, b) = run_stack([0.1, 0.2], [0, 1], batch_size=16, epochs=1, hooks=hooks)
+    sizes = np.array([16, 16, 16, 2])  # 50 samples
+    expected = (np.array(seen) * sizes[:, None]).sum(axis=0) / 50
+    np.testing.assert_allclose([a.epoch_losses[0], b.epoch_losses[0]], expected, rtol=1e-12)
+    assert not np.allclose(expected, np.array(seen).mean(axis=0))  # the weighting matters
