@@ -80,12 +80,12 @@ NETS = {
 
 def flops_per_sample(model: Sequential, x: Array) -> int:
     """Matmul FLOPs one training sample needs: forward, weight gradient, and input gradient for
-    every parametrized layer but the first (the data needs none). x: one sample (1, ...)."""
+    every parametrized layer but the first (the data needs none). x: one sample (1, 1, ...)."""
     total, first = 0, True
     for layer in model.layers:
         y = layer.forward(x)
         if isinstance(layer, (Dense, Conv2D)):
-            positions = int(np.prod(y.shape[1:-1], dtype=np.int64))  # conv output pixels, or 1
+            positions = int(np.prod(y.shape[2:-1], dtype=np.int64))  # conv output pixels, or 1
             per_pass = 2 * layer.params["W"].size * positions
             total += per_pass * (2 if first else 3)
             first = False

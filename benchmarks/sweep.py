@@ -227,25 +227,17 @@ def bench_sweeps(args: argparse.Namespace, work: Path) -> dict[str, list[dict]]:
 
 
 def bench_diagnosis(repeats: int, work: Path) -> dict[str, Any]:
-    """benchmarks/diagnosis.py's A/B (Watch vs a no-op), in this process and as commands."""
+    """benchmarks/diagnosis.py's A/B (diagnosis=on vs off), in this process and as commands."""
     with initialize_config_dir(config_dir=str(diagnosis.CONF), version_base="1.3"):
-        cfg = compose(config_name="config")
-    watched, unwatched = diagnosis.ClockedWatch, diagnosis.NoWatch
-    diagnosis.timed(cfg, watched), diagnosis.timed(cfg, unwatched)  # imports, data cache
-    shares: list[float] = []
-
-    def clocked(r: int) -> float:
-        watched.spent = 0.0
-        seconds = diagnosis.timed(cfg, watched)
-        shares.append(watched.spent / seconds)
-        return seconds
-
-    inproc = {"with": clocked, "without": lambda r: diagnosis.timed(cfg, unwatched)}
-    cli = lambda watch, r: diagnosis.cli_seconds(watch, [], work / f"{watch}{r}")  # noqa: E731
+        cfgs = {d: compose(config_name="config", overrides=[diagnosis.SWITCH[d]])
+                for d in diagnosis.SWITCH}  # fmt: skip
+    diagnosis.timed(cfgs[True]), diagnosis.timed(cfgs[False])  # imports, data cache
+    inproc = {"with": lambda r: diagnosis.timed(cfgs[True]),
+              "without": lambda r: diagnosis.timed(cfgs[False])}  # fmt: skip
+    cli = lambda on, r: diagnosis.cli_seconds(on, [], work / f"{on}{r}")  # noqa: E731
     return {
         "inproc": interleave(inproc, repeats),
         "cli": interleave({"with": partial(cli, True), "without": partial(cli, False)}, repeats),
-        "shares": shares,
     }
 
 

@@ -158,17 +158,15 @@ def single_tables(results: dict) -> list[str]:
             f"| {spread(ratios(train, [r['wall_seconds'] for r in bare]), '.3f')} |"
         )
     lines += [
-        "", "Diagnosis has no switch: `benchmarks/diagnosis.py`'s `Watch` vs its no-op, reused",
-        "(train() in this process, clocking the watch's own calls; whole commands with the",
-        "watch patched out).", "",
-        "| default run | with diagnosis s | without s | with / without | time inside the watch |",
-        "|---|---|---|---|---|",
+        "", "Diagnosis: `diagnosis=on` vs `diagnosis=off` (benchmarks/diagnosis.py, reused;",
+        "train() in this process, and whole commands).", "",
+        "| default run | with diagnosis s | without s | with / without |",
+        "|---|---|---|---|",
     ]  # fmt: skip
     for kind, label in (("inproc", "train() in-process"), ("cli", "whole command")):
         a, b = diag[kind]["with"], diag[kind]["without"]
-        share = spread(diag["shares"], ".1%") if kind == "inproc" else "—"
         lines.append(f"| {label} | {spread(a, '.3f')} | {spread(b, '.3f')} "
-                     f"| {spread(ratios(a, b), '.3f')} | {share} |")  # fmt: skip
+                     f"| {spread(ratios(a, b), '.3f')} |")  # fmt: skip
     lines += ["", "## Divergence: `python -m src.train loss=mse trainer.batch_size=1 <lr>`", "",
               "| lr | outcome | steps | first non-finite step | epochs | train() s | command s |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip

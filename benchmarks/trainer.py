@@ -113,8 +113,8 @@ def bench_net(net: Net, threads: int, args: argparse.Namespace) -> list[dict]:
     cfg = net.config()
     data = net.load()
     x, y = data.x_train.astype(np.float32), data.y_train  # cast once, as src.train does
-    model, *_ = build(cfg, data, np.dtype(np.float32), np.random.default_rng(INIT_SEED))
-    flops = flops_per_sample(model, x[:1])
+    model, *_ = build([cfg], data, np.dtype(np.float32), [np.random.default_rng(INIT_SEED)])
+    flops = flops_per_sample(model, x[None, :1])
     rows = []
     for batch in args.batches:
         n, epochs = net.plan(batch, len(y), args.scale)
@@ -132,14 +132,19 @@ def make_impls(net: Net, cfg, data, batch: int, epochs: int) -> dict:
     """name -> setup(x, y) -> train() -> mean loss; setup (fresh weights) is not timed."""
     settings = replace(instantiate(cfg.trainer), epochs=epochs, batch_size=batch)
     lr = float(cfg.optimizer.lr)
-    fresh = lambda: build(cfg, data, np.dtype(np.float32), np.random.default_rng(INIT_SEED))  # noqa: E731
-    initial = lambda: [p.copy() for p, _ in fresh()[0].parameters()]  # noqa: E731
+    fresh = lambda: build([cfg], data, np.dtype(np.float32), [np.random.default_rng(INIT_SEED)])  # noqa: E731
+
+    def initial() -> list:
+        """The one run's parameters without the run axis, biases as vectors."""
+        named = fresh()[0].named_parameters()
+        return [p[0].reshape(p.shape[-1]) if k.endswith(":b") else p[0].copy()
+                for k, p in named.items()]  # fmt: skip
 
     def trainer(xs, ys):
         model, loss, optimizer = fresh()
-        arrays, rng = (xs, ys, xs[:16], ys[:16]), np.random.default_rng(SHUFFLE_SEED)
+        arrays, rngs = (xs, ys, xs[:16], ys[:16]), [np.random.default_rng(SHUFFLE_SEED)]
         return lambda: float(
-            np.mean(fit(model, loss, optimizer, arrays, settings, rng).epoch_losses)
+            np.mean(fit(model, loss, optimizer, arrays, settings, rngs)[0].epoch_losses)
         )
 
     loop = reference_numpy.cnn_epochs if net.name == "cnn" else reference_numpy.mlp_epochs

@@ -101,17 +101,17 @@ class Tanh(Activation):
 
 
 class Softmax(Activation):
-    """Row-wise softmax over classes (N, K); only as an MSE output (cross-entropy fuses it)."""
+    """Softmax over classes (K, N, C); only as an MSE output (cross-entropy fuses it)."""
 
     def forward(self, x: Array) -> Array:
-        z = x - x.max(axis=1, keepdims=True)
+        z = x - x.max(axis=-1, keepdims=True)  # reductions over the last axis: per run, per row
         e = np.exp(z)
-        self.y = e / e.sum(axis=1, keepdims=True)
+        self.y = e / e.sum(axis=-1, keepdims=True)
         return self.y
 
     def backward(self, dy: Array) -> Array:
         # Jacobian-vector product: dx_i = y_i (dy_i - sum_j dy_j y_j).
-        return self.y * (dy - np.sum(dy * self.y, axis=1, keepdims=True))
+        return self.y * (dy - np.sum(dy * self.y, axis=-1, keepdims=True))
 
 
 OUTPUTS: dict[str, type[Layer]] = {

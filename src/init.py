@@ -1,12 +1,13 @@
 """Weight initializers (config group `init`); biases always start at zero.
 
-Each is bound with `_partial_: true` and called where a layer is built, as
-init(shape, fan_in, fan_out, rng, dtype) -> weights of `shape`.
+Each is bound with `_partial_: true`, called as init(shape, fan_in, fan_out, rng, dtype) ->
+weights of `shape`; `stacked` turns one per run into the (K, *shape) initializer layers call.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import numpy as np
@@ -17,6 +18,18 @@ from src.checks import Interval, requires
 Positive = Annotated[float, Interval(0, math.inf, low_open=True, high_open=True)]
 Finite = Annotated[float, Interval(-math.inf, math.inf, True, True)]
 Shape = tuple[int, ...]
+
+
+def stacked(inits: Sequence[Callable[..., Array]], rngs: Sequence[Rng]) -> Callable[..., Array]:
+    """One initializer for K runs: run k draws with its own init and its own rng, in the order
+    the layers are built, exactly as if it were built alone; returns (K, *shape)."""
+
+    def init(shape: Shape, fan_in: int, fan_out: int, dtype: np.dtype) -> Array:
+        runs = zip(inits, rngs)
+        return np.stack([f(shape=shape, fan_in=fan_in, fan_out=fan_out, rng=rng, dtype=dtype)
+                         for f, rng in runs])  # fmt: skip
+
+    return init
 
 
 def normal(

@@ -19,7 +19,7 @@ OVERRIDE_ONLY_GROUPS = frozenset({"experiment", "sweep"})
 # (`hydra.job.config.override_dirname.exclude_keys`) and out of the phase map's coordinates.
 NOT_A_COORDINATE = ("sweep",)
 # Groups that describe the run's bookkeeping, not its network: left out of a phase map's title.
-NOT_THE_NETWORK = (*NOT_A_COORDINATE, "logger")
+NOT_THE_NETWORK = (*NOT_A_COORDINATE, "logger", "diagnosis", "theory")
 
 
 def target_name(node: Any) -> str:

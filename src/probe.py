@@ -1,9 +1,12 @@
-"""Measure a model's state on a fixed batch: what the logs show and what diagnoses read.
+"""Measure a stack of models on one fixed batch: what the logs show and what diagnoses read.
 
-`probe` runs one forward and one backward pass on the batch and updates nothing. The backward
-pass overwrites the model's gradient buffers, which is safe between training steps: the next
-step's backward overwrites them again before the optimizer reads them (optimizers keep their
-own state, e.g. momentum, elsewhere). Non-finite values never raise; they show up as nan/inf.
+`probe` runs one forward and one backward pass of all K runs on the same batch and updates
+nothing. The backward pass overwrites the model's gradient buffers and cached activations.
+That is safe between training steps (see the contract in `src.layers.base`): optimizers use
+the grads as scratch, so between steps they hold the last update, which nothing reads; the
+next step's forward and backward overwrite caches and grads before the optimizer reads them,
+and optimizer state (momentum, Adam moments) lives in the optimizer. Non-finite values never
+raise; they show up as nan/inf.
 
 Names: parameters use `Sequential.named_parameters()` keys ('1.Dense:W'); pre-activations use
 'index.Kind' of the activation layer whose input they are ('2.ReLU' is the input of layer 2).
@@ -26,16 +29,33 @@ from src.trainer import Loss
 
 @dataclass(frozen=True)
 class Probe:
-    """A model's state on the probe batch; arrays are copies, safe to keep across steps."""
+    """The state on the probe batch. From `probe`: every value has the run axis first (numbers
+    (K,), arrays (K, ...)); `run(i)` gives run i's alone (floats, arrays without K). Arrays are
+    copies, safe to keep across steps."""
 
-    loss: float  # mean loss on the batch
-    accuracy: float  # share of the batch whose arg-max output is the label
-    preactivations: dict[str, Array]  # '2.ReLU' -> (N, ...) input of that activation layer
+    loss: Array  # mean loss on the batch
+    accuracy: Array  # share of the batch whose arg-max output is the label
+    preactivations: dict[str, Array]  # '2.ReLU' -> (K, N, ...) input of that activation layer
     weights: dict[str, Array]  # '1.Dense:W' -> the parameter
     grads: dict[str, Array]  # '1.Dense:W' -> d loss / d parameter on the batch
-    grad_norms: dict[str, float]  # ||g||_2
-    weight_norms: dict[str, float]  # ||w||_2
-    update_ratios: dict[str, float]  # lr * ||g|| / ||w||: relative size of a plain SGD step
+    grad_norms: dict[str, Array]  # ||g||_2
+    weight_norms: dict[str, Array]  # ||w||_2
+    update_ratios: dict[str, Array]  # lr * ||g|| / ||w||: relative size of a plain SGD step
+
+    def run(self, i: int) -> Probe:
+        """Run i's values: floats for numbers, its slice for arrays."""
+        return Probe(
+            float(self.loss[i]),
+            float(self.accuracy[i]),
+            *(
+                {k: v[i] for k, v in d.items()}
+                for d in (self.preactivations, self.weights, self.grads)
+            ),  # fmt: skip
+            *(
+                {k: float(v[i]) for k, v in d.items()}
+                for d in (self.grad_norms, self.weight_norms, self.update_ratios)
+            ),  # fmt: skip
+        )
 
 
 @cache
@@ -53,18 +73,20 @@ def is_activation(layer: Layer) -> bool:
     )
 
 
-def probe(model: Sequential, loss: Loss, x: Array, y: Array, lr: float) -> Probe:
-    """Forward + backward on (x (N, ...), y (N,)) without an update; `lr` scales the ratios."""
+def probe(model: Sequential, loss: Loss, x: Array, y: Array, lr: Array) -> Probe:
+    """Forward + backward of every run on (x (N, ...), y (N,)) without an update; `lr` (K,)
+    or a number scales the ratios."""
     with np.errstate(all="ignore"):
         preactivations = {}
-        out = x
+        out = x[None]  # (1, N, ...): one batch shared by the K runs
         for i, layer in enumerate(model.layers):
             if is_activation(layer):
                 # A copy: a layer may reuse or overwrite its input in a later pass.
                 preactivations[f"{i}.{type(layer).__name__}"] = out.copy()
-            out = layer.forward(out)  # (N, ...) -> next layer's input
-        value = loss.forward(out, y)
-        accuracy = float(np.mean(out.argmax(axis=1) == y))  # out: (N, K)
+            out = layer.forward(out)  # (K, N, ...) -> next layer's input
+        labels = np.broadcast_to(y, out.shape[:2])  # (K, N)
+        value = loss.forward(out, labels)
+        accuracy = np.mean(out.argmax(axis=2) == labels, axis=1)  # out: (K, N, C)
         model.backward(loss.backward())
         named = model.named_parameters()
         weights = {name: w.copy() for name, w in named.items()}
@@ -72,20 +94,22 @@ def probe(model: Sequential, loss: Loss, x: Array, y: Array, lr: float) -> Probe
         grads = {name: g.copy() for name, (_, g) in zip(named, model.parameters())}
         grad_norms = {name: norm(g) for name, g in grads.items()}
         weight_norms = {name: norm(w) for name, w in weights.items()}
+        lr = np.asarray(lr, np.float64)
         ratios = {name: ratio(lr * grad_norms[name], weight_norms[name]) for name in named}
     return Probe(value, accuracy, preactivations, weights, grads, grad_norms, weight_norms,
                  ratios)  # fmt: skip
 
 
-def norm(a: Array) -> float:
-    """Euclidean norm in float64, so large float32 entries do not overflow; nan/inf propagate."""
-    flat = a.reshape(-1).astype(np.float64, copy=False)
+def norm(a: Array) -> Array:
+    """Euclidean norm of each run's slice (K,), in float64 so large float32 entries do not
+    overflow; nan/inf propagate. Summed along the contiguous last axis: per run, bit for bit."""
+    flat = a.reshape(len(a), -1).astype(np.float64)
     with np.errstate(all="ignore"):
-        # einsum's own loop, not BLAS: a threaded BLAS dot waits for a busy second core.
-        return float(np.sqrt(np.einsum("i,i->", flat, flat)))
+        flat *= flat
+        return np.sqrt(np.add.reduce(flat, axis=1))
 
 
-def ratio(numerator: float, denominator: float) -> float:
-    """numerator / denominator, with inf or nan (not ZeroDivisionError) for a zero denominator."""
+def ratio(numerator: Array | float, denominator: Array | float) -> Array:
+    """numerator / denominator in float64, inf or nan (no ZeroDivisionError) for a zero."""
     with np.errstate(all="ignore"):
-        return float(np.float64(numerator) / np.float64(denominator))
+        return np.float64(numerator) / np.float64(denominator)

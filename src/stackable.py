@@ -1,11 +1,73 @@
-"""Config keys whose values change neither array shapes nor the number of steps.
-
-Runs of a sweep that differ only in these keys can be trained together, as one stack.
-"""
+"""Which runs can train as one stack: configs equal except on keys that change neither array
+shapes nor the number of steps (a learning rate, a seed, an init scale, ...)."""
 
 from __future__ import annotations
 
+import json
+import typing
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from hydra.utils import get_method
+from omegaconf import DictConfig, OmegaConf
+
+from src.checks import check_value
+
+# Per-run values in a stack: each is read per run (optimizer hyper-parameters, the seed that
+# draws the init and the sample order, init scales, the outcome thresholds).
 STACKABLE_KEYS: frozenset[str] = frozenset({
-    "optimizer.lr", "optimizer.momentum", "optimizer.beta1", "optimizer.beta2", "optimizer.eps",
-    "trainer.seed", "trainer.stall_margin", "init.std", "init.low", "init.high",
+    "optimizer.lr",
+    "optimizer.momentum",
+    "optimizer.beta1",
+    "optimizer.beta2",
+    "optimizer.eps",
+    "trainer.seed",
+    "trainer.stall_margin",
+    "init.std",
+    "init.low",
+    "init.high",
+    "dataset.target_accuracy",
 })  # fmt: skip
+
+
+def shape_key(cfg: DictConfig) -> str:
+    """The config without its stackable values (and without `hydra`), as canonical JSON:
+    equal keys train together. `_target_`s stay in, so a different option never stacks."""
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
+    for dotted in STACKABLE_KEYS:
+        *path, last = dotted.split(".")
+        node: Any = container
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return json.dumps(container, sort_keys=True, default=str)
+
+
+def stack_groups(cfgs: Sequence[DictConfig]) -> list[list[int]]:
+    """Indices of `cfgs` grouped into stacks, in first-seen order; configs that cannot stack
+    with any other form groups of one (never an error)."""
+    groups: dict[str, list[int]] = {}
+    for i, cfg in enumerate(cfgs):
+        groups.setdefault(shape_key(cfg), []).append(i)
+    return list(groups.values())
+
+
+def check_stackable(cfg: DictConfig) -> None:
+    """Validate only the stackable values of `cfg`, for a config whose other values equal those
+    of a config validated in full (`src.train.validate`): a ConfigError names the key."""
+    for dotted in sorted(STACKABLE_KEYS):
+        group, name = dotted.split(".")
+        node = cfg.get(group)
+        if isinstance(node, DictConfig) and name in node:
+            hint = _hints(str(node["_target_"])).get(name, Any)
+            check_value(dotted, node[name], hint)
+
+
+@cache
+def _hints(target_name: str) -> dict[str, Any]:
+    target = get_method(target_name)
+    function = target.__init__ if isinstance(target, type) else target
+    return typing.get_type_hints(function, include_extras=True)

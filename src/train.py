@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,23 +23,29 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from src.arrays import Rng
 from src.checks import check_node
 from src.cli import report_errors, run_cli
 from src.config_files import CONF_DIR, register_sweeps
 from src.dataset.base import Dataset
+from src.diagnosis import signals as sig
+from src.diagnosis.evidence import read_facts
 from src.diagnosis.report import cause_lines
-from src.diagnosis.watch import Watch
 from src.errors import ConfigError, TrainmapError
-from src.logger.base import Logger, RunFacts
+from src.logger.base import RunFacts
+from src.model.sequential import Sequential
 from src.names import OVERRIDE_ONLY_GROUPS
+from src.observe import Observers
 from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
+from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.stackable import STACKABLE_KEYS
+from src.stackable import STACKABLE_KEYS, check_stackable, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
 from src.theory.run import theory_metrics
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
+
 
 
 def validate(cfg: DictConfig) -> None:
@@ -50,19 +58,22 @@ def validate(cfg: DictConfig) -> None:
             raise ConfigError(f"{key}: unknown top-level key; valid: {groups}")
 
 
-def build(cfg: DictConfig, data: Dataset, dtype: np.dtype, rng: np.random.Generator) -> tuple:
-    """Instantiate (model, loss, optimizer), passing the runtime facts the configs cannot know."""
-    loss = instantiate(cfg.loss)
-    model = instantiate(cfg.model)(
+def build(cfgs: list[DictConfig], data: Dataset, dtype: np.dtype, rngs: list[Rng]) -> tuple:
+    """Instantiate (model, loss, optimizer) for the stack of runs `cfgs` (run k initialized
+    from rngs[k]), passing the runtime facts the configs cannot know."""
+    loss = instantiate(cfgs[0].loss)
+    model = instantiate(cfgs[0].model)(
         input_shape=data.input_shape,
         n_classes=data.n_classes,
-        activation=instantiate(cfg.activation),
-        init=instantiate(cfg.init),
-        rng=rng,
+        activation=instantiate(cfgs[0].activation),
+        inits=[instantiate(cfg.init) for cfg in cfgs],
+        rngs=rngs,
         dtype=dtype,
         takes_logits=loss.takes_logits,
     )
-    return model, loss, instantiate(cfg.optimizer)(params=model.parameters())
+    hyper = {key: [cfg.optimizer[key] for cfg in cfgs]
+             for key in cfgs[0].optimizer if not str(key).startswith("_")}  # fmt: skip
+    return model, loss, instantiate(cfgs[0].optimizer)(params=model.parameters(), **hyper)
 
 
 def load_data(node: DictConfig) -> Dataset:
@@ -77,35 +88,88 @@ def load_data(node: DictConfig) -> Dataset:
 
 def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
     """Train the configured run, write `metrics.json` into `out_dir` and return the metrics."""
-    validate(cfg)
-    started = time.perf_counter()
-    data = load_data(cfg.dataset)
-    settings = _fit_batch_to_data(instantiate(cfg.trainer), len(data.y_train))
-    check_thresholds(data.target_accuracy, chance_level(data.y_test), settings.stall_margin)
-    dtype = np.dtype(settings.dtype)
-    init_rng, shuffle_rng = np.random.default_rng(settings.seed).spawn(2)
-    model, loss, optimizer = build(cfg, data, dtype, init_rng)
-    arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
-    facts = RunFacts(model, loss, getattr(optimizer, "lr", math.nan), arrays, cfg)
-    watch = Watch.start(cfg, model, loss, arrays, settings.batch_size)  # probes the untrained net
-    # `with` closes the logger's writer on every exit: divergence returns, errors raise.
-    with instantiate(cfg.logger)(log_dir=out_dir, run=facts) as logger:
-        history = fit(model, loss, optimizer, arrays, settings, shuffle_rng,
-                      watch.chain(_log_epoch(settings, logger)), logger.on_step)  # fmt: skip
-        metrics = _metrics(history, data, settings, time.perf_counter() - started)
-        metrics.update(theory_metrics(cfg, data, model, settings, history))
-        metrics.update(watch.finish(history, metrics))
-        metrics.update(flatten_config(cfg))
-        logger.finish(metrics)
-    write_json_atomic(out_dir / METRICS, metrics)
-    for line in cause_lines(metrics):
-        log.info(line)
-    return metrics
+    return train_stack([cfg], [out_dir])[0]
 
 
 def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, Any]]:
-    """Train runs whose configs differ only in STACKABLE_KEYS; each writes what `train` writes."""
-    return [train(cfg, out_dir) for cfg, out_dir in zip(cfgs, out_dirs)]
+    """Train runs whose configs differ only in `STACKABLE_KEYS` as one stack; each out_dir gets
+    the `metrics.json` and events that `train(cfg, out_dir)` alone writes; returns the metrics."""
+    _validate_stack(cfgs)
+    started = time.perf_counter()
+    data = load_data(cfgs[0].dataset)
+    first = _fit_batch_to_data(instantiate(cfgs[0].trainer), len(data.y_train))
+    settings = [replace(first, seed=cfg.trainer.seed, stall_margin=cfg.trainer.stall_margin)
+                for cfg in cfgs]  # fmt: skip
+    chance = chance_level(data.y_test)
+    for cfg, run in zip(cfgs, settings):
+        target = cfg.dataset.get("target_accuracy", data.target_accuracy)
+        check_thresholds(target, chance, run.stall_margin)
+    dtype = np.dtype(first.dtype)
+    init_rngs, shuffle_rngs = zip(*(np.random.default_rng(s.seed).spawn(2) for s in settings))
+    model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
+    arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
+    probe_batch = arrays[0][: first.probe_size], arrays[1][: first.probe_size]
+    facts = [read_facts(cfg, first.batch_size, len(data.y_train), data.n_classes) for cfg in cfgs]
+    watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
+    # `with` closes every writer on every exit: divergence returns, errors raise.
+    with ExitStack() as writers:
+        if len(cfgs) > 1:
+            # A stack's products are K single-run-sized gemms: a second BLAS thread per slice
+            # buys little, and on a busy machine each call waits for it (20-40x slower here).
+            writers.enter_context(blas_controller().limit(limits=1))
+        logger = instantiate(cfgs[0].logger)
+        loggers = [writers.enter_context(logger(log_dir=d, run=RunFacts(cfg)))
+                   for cfg, d in zip(cfgs, out_dirs)]  # fmt: skip
+        observers = Observers(model, loss, probe_batch, optimizer.lr.copy(),
+                              [watch(facts=f) for f in facts], loggers)  # fmt: skip
+        observers.start(sig.input_stats(arrays[0], probe_batch[0]), first.batch_size)
+        hooks = observers.hooks()
+        hooks.on_epoch = _log_epoch(first, hooks.on_epoch)
+        histories = fit(model, loss, optimizer, arrays, first, list(shuffle_rngs), hooks)
+        observers.flush()
+        seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
+        results = [_finish(k, cfgs[k], histories[k], data, settings[k], seconds, observers,
+                           _run_model(model, histories, k)) for k in range(len(cfgs))]  # fmt: skip
+    for out_dir, metrics in zip(out_dirs, results):
+        write_json_atomic(Path(out_dir) / METRICS, metrics)
+        for line in cause_lines(metrics) if len(cfgs) == 1 else ():
+            log.info(line)
+    return results
+
+
+def _validate_stack(cfgs: list[DictConfig]) -> None:
+    """Validate the first config in full and only the per-run values of the others.
+
+    Raises:
+        ConfigError: a value does not fit its key.
+        ValueError: the configs differ outside `STACKABLE_KEYS` (a caller's mistake).
+    """
+    validate(cfgs[0])
+    if len(stack_groups(cfgs)) != 1:
+        raise ValueError("train_stack: the configs differ in keys outside STACKABLE_KEYS")
+    for cfg in cfgs[1:]:
+        check_stackable(cfg)  # the rest equals cfgs[0]'s, validated above
+
+
+def _finish(run: int, cfg: DictConfig, history: History, data: Dataset, settings: Settings,
+            seconds: float, observers: Observers,
+            model: Sequential | None) -> dict[str, Any]:  # fmt: skip
+    """Run `run`'s metrics with its theory measurements, diagnosis and config; its logger
+    records them."""
+    target = cfg.dataset.get("target_accuracy", data.target_accuracy)
+    metrics = _metrics(history, data, settings, seconds, target)
+    metrics.update(theory_metrics(cfg, data, model, settings))
+    metrics.update(observers.finish(run, history, metrics))
+    metrics.update(flatten_config(cfg))
+    observers.loggers[run].finish(metrics, observers.final_state(run))
+    return metrics
+
+
+def _run_model(model: Sequential, histories: list[History], run: int) -> Sequential | None:
+    """Run `run` alone, taken from the trained stack, which keeps only the runs that stayed
+    finite, in order; None when `run` diverged."""
+    alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
+    return model.take(np.array([alive.index(run)])) if run in alive else None
 
 
 def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
@@ -119,18 +183,26 @@ def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:
     return replace(settings, batch_size=n_train)
 
 
-def _log_epoch(settings: Settings, logger: Logger):
-    def on_epoch(epoch: int, history: History) -> None:
-        log.info(
-            f"epoch {epoch + 1}/{settings.epochs} train_loss={history.epoch_losses[-1]:.4f} "
-            f"test_accuracy={history.test_accuracies[-1]:.4f} steps={history.steps}"
-        )
-        logger.on_epoch(epoch, history)
+def _log_epoch(settings: Settings, on_epoch: Callable) -> Callable:
+    """A progress line per epoch (per run when training one run), then `on_epoch`."""
 
-    return on_epoch
+    def both(epoch: int, runs: list[int], histories: list[History]) -> None:
+        for run in runs if len(histories) == 1 else ():
+            history = histories[run]
+            log.info(
+                f"epoch {epoch + 1}/{settings.epochs} train_loss={history.epoch_losses[-1]:.4f} "
+                f"test_accuracy={history.test_accuracies[-1]:.4f} steps={history.steps}"
+            )
+        if len(histories) > 1:
+            log.info(f"epoch {epoch + 1}/{settings.epochs}: {len(runs)} of {len(histories)} "
+                     f"runs training")  # fmt: skip
+        on_epoch(epoch, runs, histories)
+
+    return both
 
 
-def _metrics(history: History, data: Dataset, settings: Settings, seconds: float) -> dict:
+def _metrics(history: History, data: Dataset, settings: Settings, seconds: float,
+             target_accuracy: float) -> dict:  # fmt: skip
     diverged = history.first_nonfinite_step is not None
     test_accuracy = None if diverged else history.test_accuracies[-1]
     class_share = None if diverged else predicted_class_share(history.test_predictions)
@@ -138,8 +210,8 @@ def _metrics(history: History, data: Dataset, settings: Settings, seconds: float
     final_loss = history.epoch_losses[-1] if history.epoch_losses else None
     return {
         "outcome": classify(
-            diverged, test_accuracy, chance, settings.stall_margin, data.target_accuracy
-        ),
+            diverged, test_accuracy, chance, settings.stall_margin, target_accuracy
+        ),  # fmt: skip
         "test_accuracy": test_accuracy,
         "chance": chance,
         "predicted_class_share": class_share,

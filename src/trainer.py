@@ -1,4 +1,8 @@
-"""The training loop: mini-batch SGD over a Sequential, stopping at the first non-finite value."""
+"""The training loop: mini-batch SGD for K stacked runs; a run that turns non-finite leaves.
+
+Every run keeps its own shuffle rng, its own sample order and its own History; the stack does
+one batched forward, backward and update per step for all runs still training.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from src.checks import Interval
 from src.model.sequential import Sequential
 
 EVAL_CHUNK = 1024  # test samples per forward pass: bounds memory for wide CNN activations
+GATHER_BYTES = 64 * 2**20  # one (K, N, ...) gather per epoch up to this size, else per batch
 
 
 @dataclass(frozen=True)
@@ -25,20 +30,22 @@ class Settings:
     seed: int = 0
     dtype: Literal["float32", "float64"] = "float32"
     stall_margin: Annotated[float, Interval(0, 1)] = 0.05
+    probe_size: Annotated[int, Interval(1)] = 128  # first training samples probed per epoch
 
 
 class Loss(Protocol):
-    def forward(self, out: Array, y: Array) -> float: ...
+    def forward(self, out: Array, y: Array) -> Array: ...
     def backward(self) -> Array: ...
 
 
 class Optimizer(Protocol):
     def step(self) -> None: ...
+    def select(self, runs: Array, params: list[tuple[Array, Array]]) -> None: ...
 
 
 @dataclass
 class History:
-    """What happened during training, filled in as it goes."""
+    """What happened to one run during training, filled in as it goes."""
 
     steps: int = 0  # completed parameter updates
     epochs_completed: int = 0
@@ -49,89 +56,193 @@ class History:
     test_predictions: Array | None = None  # (N_test,) from the last evaluation
 
 
+def _nothing(*args: object) -> None:
+    return None
+
+
+@dataclass
+class Hooks:
+    """Calls out of `fit`; `runs` lists the run indices (into the rngs given) still training,
+    in stack order, so values[i] belongs to run runs[i]."""
+
+    on_step: Callable[[int, Array, list[int]], None] = _nothing  # (step, losses (K,), runs)
+    on_epoch: Callable[[int, list[int], list[History]], None] = _nothing  # after evaluation
+    on_leave: Callable[[int, Sequential], None] = _nothing  # (run, its model as it diverged)
+
+
+class Stack:
+    """The runs still training: model, optimizer, finite guard, rngs and histories."""
+
+    def __init__(self, model: Sequential, optimizer: Optimizer, rngs: list[Rng]) -> None:
+        self.model, self.optimizer, self.rngs = model, optimizer, list(rngs)
+        self.runs = list(range(len(rngs)))
+        self.histories = [History() for _ in rngs]
+        self.guard = FiniteGuard([p for p, _ in model.parameters()])
+        self.steps = 0
+
+    def leave(self, bad: Array, on_leave: Callable[[int, Sequential], None]) -> Array:
+        """Record runs `bad` (a mask over the stack) as non-finite now and drop them; returns
+        the indices kept."""
+        for i in np.flatnonzero(bad):
+            history = self.histories[self.runs[i]]
+            history.first_nonfinite_step = history.steps = self.steps
+            on_leave(self.runs[i], self.model.take(np.array([i])))
+        keep = np.flatnonzero(~bad)
+        self.runs = [self.runs[i] for i in keep]
+        self.rngs = [self.rngs[i] for i in keep]
+        if self.runs:
+            self.model.select(keep)
+            self.optimizer.select(keep, self.model.parameters())
+            self.guard = FiniteGuard([p for p, _ in self.model.parameters()])
+        return keep
+
+
 def fit(
     model: Sequential,
     loss: Loss,
     optimizer: Optimizer,
     data: tuple[Array, Array, Array, Array],
     settings: Settings,
-    rng: Rng,
-    on_epoch: Callable[[int, History], None] = lambda epoch, history: None,
-    on_step: Callable[[int, float], None] = lambda step, loss: None,
-) -> History:
-    """Train until `settings.epochs` are done or a loss or parameter turns non-finite.
-
-    `on_step(step, loss)` runs after each completed update (step counts updates, loss is that
-    batch's loss); it is the only call the hot loop makes, so it must be cheap.
-    """
+    rngs: list[Rng],
+    hooks: Hooks | None = None,
+) -> list[History]:
+    """Train K = len(rngs) runs until `settings.epochs` are done; run k shuffles with rngs[k]
+    and leaves the stack at its first non-finite loss or parameter. One History per run."""
+    hooks = hooks or Hooks()
     x_train, y_train, x_test, y_test = data
-    history = History()
-    guard = FiniteGuard([p for p, _ in model.parameters()])
+    stack = Stack(model, optimizer, rngs)
     # Overflow warnings are expected on divergent runs; the guard records them instead.
     with np.errstate(all="ignore"):
         for epoch in range(settings.epochs):
-            epoch_loss = _run_epoch(model, loss, optimizer, x_train, y_train, settings, rng,
-                                    history, guard, on_step)  # fmt: skip
-            if history.first_nonfinite_step is not None:
+            epoch_losses = _run_epoch(stack, loss, x_train, y_train, settings, hooks)
+            if not stack.runs:
                 break
-            history.epochs_completed += 1
-            history.epoch_losses.append(epoch_loss)
-            history.test_predictions, test_loss = evaluate(model, loss, x_test, y_test)
-            history.test_losses.append(test_loss)
-            history.test_accuracies.append(float(np.mean(history.test_predictions == y_test)))
-            on_epoch(epoch, history)
-    return history
+            predictions, test_losses = evaluate(stack.model, loss, x_test, y_test)
+            for i, run in enumerate(stack.runs):
+                history = stack.histories[run]
+                history.steps = stack.steps
+                history.epochs_completed += 1
+                history.epoch_losses.append(float(epoch_losses[i]))
+                history.test_predictions = predictions[i]
+                history.test_losses.append(float(test_losses[i]))
+                history.test_accuracies.append(float(np.mean(predictions[i] == y_test)))
+            hooks.on_epoch(epoch, stack.runs, stack.histories)
+    return stack.histories
 
 
-def _run_epoch(model, loss, optimizer, x, y, settings, rng, history, guard, on_step) -> float:
-    """One shuffled pass; returns the mean batch loss, or nan if it diverged."""
-    order = rng.permutation(len(y))
-    # One gather per epoch, then contiguous slices: cheaper than fancy-indexing every batch.
-    x, y = x[order], y[order]
-    total = 0.0
+class Shuffled:
+    """One epoch's sample order per run (K, N) with the batches it gives, for the runs left."""
+
+    def __init__(self, x: Array, y: Array, rngs: list[Rng]) -> None:
+        self.x, self.orders = x, np.stack([rng.permutation(len(y)) for rng in rngs])  # (K, N)
+        # One gather per epoch, then contiguous slices: cheaper than fancy-indexing every
+        # batch, unless (K, N, ...) is large.
+        self.xs = x[self.orders] if self.orders.size * x[0].nbytes <= GATHER_BYTES else None
+        self.ys = y[self.orders]  # (K, N)
+        self.losses: list[Array] = []  # (K,) per batch: no per-step arithmetic in the hot loop
+        self.sizes: list[int] = []
+
+    def batch(self, rows: slice) -> tuple[Array, Array]:
+        """(K, B, ...) inputs and (K, B) labels."""
+        xb = self.xs[:, rows] if self.xs is not None else self.x[self.orders[:, rows]]
+        return xb, self.ys[:, rows]
+
+    def select(self, keep: Array) -> None:
+        self.orders, self.ys = self.orders[keep], self.ys[keep]
+        self.xs = self.xs[keep] if self.xs is not None else None
+        self.losses = [values[keep] for values in self.losses]
+
+    def mean_loss(self) -> Array:
+        """(K,) mean over the epoch's samples of each run's batch losses, weighted by batch
+        size. Each run's sum runs along one contiguous row: the same for any K, bit for bit."""
+        weighted = np.ascontiguousarray(np.array(self.losses).T)  # (K, batches)
+        weighted *= self.sizes
+        return np.add.reduce(weighted, axis=1) / self.orders.shape[1]
+
+
+def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
+               hooks: Hooks) -> Array:  # fmt: skip
+    """One shuffled pass per run; returns the mean batch loss (K,) of the runs still training."""
+    epoch = Shuffled(x, y, stack.rngs)
     for start in range(0, len(y), settings.batch_size):
-        xb, yb = x[start : start + settings.batch_size], y[start : start + settings.batch_size]
-        value = loss.forward(model.forward(xb), yb)
-        if not math.isfinite(value):
-            history.first_nonfinite_step = history.steps
-            return math.nan
-        model.backward(loss.backward())
-        optimizer.step()
-        history.steps += 1
-        on_step(history.steps, value)
-        if not guard.all_finite():
-            history.first_nonfinite_step = history.steps
-            return math.nan
-        total += value * len(yb)
-    return total / len(y)
+        rows = slice(start, start + settings.batch_size)
+        xb, yb = epoch.batch(rows)
+        values = loss.forward(stack.model.forward(xb), yb)  # (K,)
+        # One reduction on the fast path: a sum of finite losses is finite (they are far
+        # below the float64 range); only a non-finite sum looks at runs one by one.
+        if not math.isfinite(np.add.reduce(values)):
+            epoch.select(stack.leave(~np.isfinite(values), hooks.on_leave))
+            if not stack.runs:
+                return np.zeros(0)
+            xb, yb = epoch.batch(rows)
+            values = loss.forward(stack.model.forward(xb), yb)  # the same values, per run
+        stack.model.backward(loss.backward())
+        stack.optimizer.step()
+        stack.steps += 1
+        hooks.on_step(stack.steps, values, stack.runs)
+        if not stack.guard.all_finite():
+            keep = stack.leave(~stack.guard.finite(), hooks.on_leave)
+            if not stack.runs:
+                return np.zeros(0)
+            epoch.select(keep)
+            values = values[keep]
+        epoch.losses.append(values)
+        epoch.sizes.append(yb.shape[1])
+    return epoch.mean_loss()
 
 
-def evaluate(model: Sequential, loss: Loss, x: Array, y: Array) -> tuple[Array, float]:
-    """Predicted class per sample (N,) and the mean loss, in one chunked forward pass."""
+def evaluate(model: Sequential, loss: Loss, x: Array, y: Array) -> tuple[Array, Array]:
+    """Predicted class per run and sample (K, N) and each run's mean loss (K,), in chunked
+    forward passes of the one test batch shared by all runs."""
     predictions, total = [], 0.0
     for i in range(0, len(x), EVAL_CHUNK):
-        out = model.forward(x[i : i + EVAL_CHUNK])  # (chunk, K)
-        predictions.append(out.argmax(axis=1))
-        total += loss.forward(out, y[i : i + EVAL_CHUNK]) * len(out)
-    return np.concatenate(predictions), total / len(x)
+        out = model.forward(x[None, i : i + EVAL_CHUNK])  # (K, chunk, C)
+        predictions.append(out.argmax(axis=2))
+        labels = np.broadcast_to(y[i : i + EVAL_CHUNK], out.shape[:2])  # (K, chunk)
+        total = total + loss.forward(out, labels) * out.shape[1]
+    return np.concatenate(predictions, axis=1), total / len(x)
 
 
 class FiniteGuard:
-    """Exact test that every parameter is finite, reading each parameter once.
+    """Exact per-run test that every parameter is finite, reading each parameter once.
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
     and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
-    viewed as a matrix M (rows, cols): zeros_rows . (M @ zeros_cols) reads M once and needs only
-    two short zero vectors, not a weight-sized one.
+    viewed as a matrix M (K*rows, cols), run k owning a block of rows, so M @ zeros_cols holds
+    one 0-or-nan per row. A sum of such values is exactly 0 or nan in any order: one sum over
+    all of them answers "all finite?" (the hot loop's question), sums over each run's rows
+    answer "which run?". (Not `np.dot`, nor BLAS for the sums: with an inner size of 1 they
+    skip products with zero, nan included.)
     """
 
     def __init__(self, params: list[Array]) -> None:
-        self.matrices = [p.reshape(-1, p.shape[-1]) for p in params]  # views of the live arrays
-        self.zero_cols = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
-        self.zero_rows = [np.zeros(m.shape[0], m.dtype) for m in self.matrices]
+        runs = len(params[0])
+        self.matrices = [_rows(p) for p in params]  # views of the live arrays
+        self.zero_cols = [np.zeros(p.shape[-1], p.dtype) for p in params]
+        rows = [p[0].size // p.shape[-1] for p in params]  # per run, per parameter
+        offsets = np.cumsum([0] + [runs * r for r in rows[:-1]])
+        # Where run k's block of parameter i starts in the concatenated products.
+        self.starts = np.concatenate([o + r * np.arange(runs) for o, r in zip(offsets, rows)])
+        self.shape = (len(params), runs)
+
+    def _products(self) -> Array:
+        return np.concatenate([m @ zc for m, zc in zip(self.matrices, self.zero_cols)],
+                              axis=None)  # fmt: skip
 
     def all_finite(self) -> bool:
-        return all(
-            np.dot(zr, m @ zc) == 0
-            for m, zc, zr in zip(self.matrices, self.zero_cols, self.zero_rows)
-        )
+        """Every parameter of every run is finite."""
+        return np.add.reduce(self._products()) == 0
+
+    def finite(self) -> Array:
+        """(K,) bool: run k's parameters are all finite."""
+        per_block = np.add.reduceat(self._products(), self.starts).reshape(self.shape)
+        return np.add.reduce(per_block, axis=0) == 0
+
+
+def _rows(p: Array) -> Array:
+    """p as one (K*rows, cols) matrix when that is a view, else (K, rows, cols) (a view too:
+    e.g. a conv kernel, whose runs are separated by their bias row)."""
+    try:
+        return p.reshape(-1, p.shape[-1], copy=False)
+    except ValueError:
+        return p.reshape(len(p), -1, p.shape[-1])

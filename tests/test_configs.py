@@ -23,12 +23,13 @@ def test_option_builds_and_trains_one_step(override):
     cfg = compose_config(override, "dataset.limit_train=16")
     validate(cfg)
     data = instantiate(cfg.dataset)
-    model, loss, optimizer = build(cfg, data, np.dtype("float32"), np.random.default_rng(0))
+    model, loss, optimizer = build([cfg], data, np.dtype("float32"), [np.random.default_rng(0)])
     before = [p.copy() for p, _ in model.parameters()]
-    value = loss.forward(model.forward(data.x_train[:8].astype(np.float32)), data.y_train[:8])
+    x, y = data.x_train[None, :8].astype(np.float32), data.y_train[None, :8]  # K = 1 run
+    value = loss.forward(model.forward(x), y)
     model.backward(loss.backward())
     optimizer.step()
-    assert np.isfinite(value)
+    assert np.isfinite(value).all()
     assert any(not np.array_equal(b, p) for b, (p, _) in zip(before, model.parameters()))
 
 

@@ -38,7 +38,7 @@ def built(model: str, activation: str, loss: str, optimizer: str):
     cfg = compose_config(f"model={model}", f"activation={activation}", f"loss={loss}",
                          f"optimizer={optimizer}", "init=he_normal")  # fmt: skip
     data = tiny_images(MODELS[model])
-    return data, *build(cfg, data, F32, np.random.default_rng(0))
+    return data, *build([cfg], data, F32, [np.random.default_rng(0)])
 
 
 def arrays_of(obj) -> list[np.ndarray]:
@@ -54,11 +54,11 @@ def arrays_of(obj) -> list[np.ndarray]:
 def test_one_step_keeps_everything_float32(combo) -> None:
     data, model, loss, optimizer = built(*combo)
     assert all(p.dtype == F32 and g.dtype == F32 for p, g in model.parameters())
-    x = data.x_train[:5].astype(F32)
+    x = data.x_train[None, :5].astype(F32)  # (K=1, N, ...)
     for layer in model.layers:
         x = layer.forward(x)
         assert x.dtype == F32, f"{type(layer).__name__} forward gave {x.dtype}"
-    assert isinstance(loss.forward(x, data.y_train[:5]), float)
+    assert loss.forward(x, data.y_train[None, :5]).dtype == np.float64  # (K,) per-run losses
     dy = loss.backward()
     assert dy.dtype == F32
     for layer in reversed(model.layers):
@@ -75,7 +75,7 @@ def test_fit_in_float32_leaves_float32_parameters(combo) -> None:
     data, model, loss, optimizer = built(*combo)
     settings = Settings(epochs=2, batch_size=5, dtype="float32")
     arrays = (data.x_train.astype(F32), data.y_train, data.x_test.astype(F32), data.y_test)
-    history = fit(model, loss, optimizer, arrays, settings, np.random.default_rng(0))
+    (history,) = fit(model, loss, optimizer, arrays, settings, [np.random.default_rng(0)])
     assert history.steps == 2 * 3
     assert all(p.dtype == F32 and g.dtype == F32 for p, g in model.parameters())
     assert all(a.dtype == F32 for a in arrays_of(optimizer))

@@ -8,31 +8,51 @@ import pytest
 from src.loss import MSE, CrossEntropy
 from tests.gradcheck import numeric_grad, rel_error
 
+LOSSES = [CrossEntropy, lambda: MSE("onehot"), lambda: MSE("pm1")]
 
-@pytest.mark.parametrize("loss", [CrossEntropy(), MSE("onehot"), MSE("pm1")])
-def test_loss_gradients(loss, rng):
-    out = rng.normal(size=(7, 4)) * 3
-    y = rng.integers(0, 4, size=7)
+
+@pytest.mark.parametrize("make", LOSSES)
+def test_loss_gradients_for_every_run(make, rng):
+    loss = make()
+    out = rng.normal(size=(3, 7, 4)) * 3  # (K, N, C)
+    y = rng.integers(0, 4, size=(3, 7))  # each run its own labels
     loss.forward(out, y)
     analytic = loss.backward()
-    numeric = numeric_grad(lambda: loss.forward(out, y), out)
+    # Runs are independent: d(sum of the K losses)/d out holds every run's gradient.
+    numeric = numeric_grad(lambda: float(loss.forward(out, y).sum()), out)
     assert rel_error(analytic, numeric) <= 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [1, 16, 1437])
+@pytest.mark.parametrize("make", LOSSES)
+def test_a_run_in_a_stack_of_32_gets_its_loss_alone_bit_for_bit(make, batch, dtype, rng):
+    out = (rng.normal(size=(32, batch, 10)) * 3).astype(dtype)
+    y = rng.integers(0, 10, size=(32, batch))
+    stacked = make()
+    values = stacked.forward(out, y)
+    grads = stacked.backward().copy()
+    assert values.shape == (32,) and values.dtype == np.float64
+    for k in range(32):
+        alone = make()
+        value = alone.forward(out[k : k + 1], y[k : k + 1])
+        np.testing.assert_array_equal(value, values[k : k + 1])
+        np.testing.assert_array_equal(alone.backward(), grads[k : k + 1])
 
 
 def test_cross_entropy_is_finite_for_huge_logits():
     loss = CrossEntropy()
-    value = loss.forward(np.array([[1e4, 0.0], [0.0, -1e4]]), np.array([1, 1]))
-    assert value == pytest.approx((1e4 + 1e4) / 2)
+    value = loss.forward(np.array([[[1e4, 0.0], [0.0, -1e4]]]), np.array([[1, 1]]))
+    assert value[0] == pytest.approx((1e4 + 1e4) / 2)
     assert np.isfinite(loss.backward()).all()
 
 
 def test_cross_entropy_of_uniform_logits_is_log_k():
-    assert CrossEntropy().forward(np.zeros((3, 10)), np.array([0, 4, 9])) == pytest.approx(
-        math.log(10)
-    )
+    value = CrossEntropy().forward(np.zeros((2, 3, 10)), np.array([[0, 4, 9], [1, 1, 1]]))
+    np.testing.assert_allclose(value, [math.log(10)] * 2)
 
 
 def test_mse_targets():
-    out = np.zeros((1, 3))
-    assert MSE("onehot").forward(out, np.array([2])) == pytest.approx(0.5)  # 1/2 * 1
-    assert MSE("pm1").forward(out, np.array([2])) == pytest.approx(1.5)  # 1/2 * (1 + 1 + 1)
+    out = np.zeros((1, 1, 3))
+    assert MSE("onehot").forward(out, np.array([[2]]))[0] == pytest.approx(0.5)  # 1/2 * 1
+    assert MSE("pm1").forward(out, np.array([[2]]))[0] == pytest.approx(1.5)  # 1/2 * 3

@@ -10,15 +10,16 @@ import pytest
 from src.optimizer import SGD, Adam, Momentum
 
 
-def quadratic_steps(optimizer_class, steps, **kwargs):
-    w = np.array([1.0, -2.0])
+def quadratic_steps(optimizer_class, steps, runs=1, dtype=np.float64, **kwargs):
+    """Run 0's weights after each step, or every run's (K, 2) with `runs` > 1."""
+    w = np.tile(np.array([1.0, -2.0], dtype=dtype), (runs, 1))  # (K, 2)
     g = np.zeros_like(w)
     opt = optimizer_class([(w, g)], **kwargs)
     history = []
     for _ in range(steps):
         g[:] = w  # gradient of 1/2 ||w||^2
         opt.step()
-        history.append(w.copy())
+        history.append(w[0].copy() if runs == 1 else w.copy())
     return history
 
 
@@ -48,3 +49,46 @@ def test_adam_matches_bias_corrected_rule():
         np.testing.assert_allclose(got, w, rtol=1e-12)
     assert w1[0] == pytest.approx(1.0 - lr)  # first Adam step moves each weight by ~lr
     assert math.isclose(abs(w1[1]), 2.0 - lr)
+
+
+PER_RUN = [
+    (SGD, {"lr": [0.1, 0.5, 1e-3]}),
+    (Momentum, {"lr": [0.1, 0.01, 0.3], "momentum": [0.9, 0.0, 0.5]}),
+    (
+        Adam,
+        {
+            "lr": [0.01, 0.1, 1e-3],
+            "beta1": [0.9, 0.5, 0.0],
+            "beta2": [0.999, 0.9, 0.99],
+            "eps": [1e-8, 1e-3, 1.0],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("optimizer_class", "hyper"), PER_RUN)
+def test_per_run_hyper_parameters_give_each_run_its_steps_alone(optimizer_class, hyper, dtype):
+    stacked = quadratic_steps(optimizer_class, 3, runs=3, dtype=dtype, **hyper)
+    for k in range(3):
+        alone = quadratic_steps(
+            optimizer_class, 3, dtype=dtype, **{key: values[k] for key, values in hyper.items()}
+        )
+        for step_stacked, step_alone in zip(stacked, alone):
+            np.testing.assert_array_equal(step_stacked[k], step_alone)  # bit for bit
+
+
+@pytest.mark.parametrize(("optimizer_class", "hyper"), PER_RUN)
+def test_select_keeps_each_remaining_runs_state(optimizer_class, hyper):
+    w = np.tile(np.array([1.0, -2.0]), (3, 1))
+    g = np.zeros_like(w)
+    opt = optimizer_class([(w, g)], **hyper)
+    for _ in range(2):
+        g[:] = w
+        opt.step()
+    w2, g2 = w[[0, 2]].copy(), np.zeros((2, 2))
+    opt.select(np.array([0, 2]), [(w2, g2)])
+    g2[:] = w2
+    opt.step()
+    full = quadratic_steps(optimizer_class, 3, runs=3, **hyper)[-1]
+    np.testing.assert_array_equal(w2, full[[0, 2]])

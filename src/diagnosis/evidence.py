@@ -53,11 +53,12 @@ class Facts:
 
 def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -> Facts:
     """Facts of a composed run config (as `train` receives it), reading each behaviour from a
-    throwaway instance of the configured class (no parameters, nothing trained)."""
+    throwaway instance of the configured class (one stand-in weight, nothing trained)."""
     c = OmegaConf.to_container(cfg, resolve=True)
     model, loss_node = c["model"], c["loss"]
     act, loss = instantiate(cfg.activation)(), instantiate(cfg.loss)
-    optimizer = instantiate(cfg.optimizer)(params=[])
+    one_weight = np.zeros((1, 1))  # a one-run, one-weight model: only class facts are read
+    optimizer = instantiate(cfg.optimizer)(params=[(one_weight, one_weight.copy())])
     inits = {"init": _plain_node(c["init"])}
     for key in ("conv_init", "dense_init"):
         if isinstance(model.get(key), dict):
@@ -70,7 +71,7 @@ def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -
         n_classes=n_classes,
         epochs=int(c["trainer"]["epochs"]),
         normalize=str(c["dataset"].get("normalize", "none")),
-        step_scale=float(optimizer.step_scale),
+        step_scale=np.asarray(optimizer.step_scale, dtype=float).item(),
         normalizes_gradient=bool(optimizer.normalizes_gradient),
         activation=type(act).__name__,
         rectifier=act.rectifier,

@@ -1,10 +1,11 @@
 """Cheap, vectorized measurements of a model on the probe batch, as plain JSON-able numbers.
 
-The measure stage of the diagnosis. A `Snapshot` condenses one `src.probe.probe` pass (forward
-+ backward, no update): loss, per-layer gradient norms and update ratios, dead ReLU and saturated
-sigmoid/tanh shares, pre-activation scales and all-positive weight matrices. Names follow
-`src.probe`: '1.Dense:W' for parameters, '2.ReLU' for the input of activation layer 2; what a
-layer does is read from its class attributes (`src.activation.Activation`), not its name.
+The measure stage of the diagnosis. A `Snapshot` condenses one run's share of a
+`src.probe.probe` pass (`Probe.run(i)`; forward + backward, no update): loss, per-layer gradient
+norms and update ratios, dead ReLU and saturated sigmoid/tanh shares, pre-activation scales and
+all-positive weight matrices. Names follow `src.probe`: '1.Dense:W' for parameters, '2.ReLU' for
+the input of activation layer 2; what a layer does is read from its class attributes
+(`src.activation.Activation`), not its name.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Snapshot:
 
 
 def measure(state: Probe, model: Sequential, epoch: int, facts: Facts) -> Snapshot:
-    """Condense a probe pass (taken with lr = facts.lr)."""
+    """Condense one run's probe values (`Probe.run(i)`, taken with lr = facts.lr)."""
     weights = [name for name in state.weights if name.endswith(":W")]
     layers = [layer for layer in model.layers if is_activation(layer)]  # as `probe` records them
     named = {k: (layer, z) for (k, z), layer in zip(state.preactivations.items(), layers)}
@@ -93,7 +94,8 @@ def step_ratio(state: Probe, name: str, facts: Facts) -> float:
 
 
 def rms(z: Array) -> float:
-    return norm(z) / math.sqrt(max(z.size, 1))
+    """Root mean square of one run's array."""
+    return float(norm(z[None])[0]) / math.sqrt(max(z.size, 1))
 
 
 def dead_share(inputs: Inputs) -> float | None:
@@ -123,36 +125,37 @@ def saturated_share(inputs: Inputs) -> float | None:
     return hits / total if total else None
 
 
-def noise_factor(model: Sequential, loss: Loss, x: Array, y: Array, batch: int) -> float:
-    """Median over sub-batches of size `batch` of ||g_batch|| / ||g_probe|| (largest layer
-    step): how much larger a step at the run's batch size is than at the probe batch."""
+def noise_factor(model: Sequential, loss: Loss, x: Array, y: Array, batch: int) -> Array:
+    """Per run (K,): median over sub-batches of size `batch` of ||g_batch|| / ||g_probe||
+    (largest layer step): how much larger a step at the run's batch size is than at the probe
+    batch; nan for a run with no gradient at all (every ReLU dead)."""
     if batch >= len(y):
-        return 1.0
-    full = _weight_grad_norms(probe(model, loss, x, y, 1.0))
-    live = full > 0  # a layer with no gradient at all (every ReLU dead) has no noise to scale
-    if not live.any():
-        return math.nan
+        return np.ones(model.runs)
+    full = _weight_grad_norms(probe(model, loss, x, y, 1.0))  # (layers, K)
+    live = full > 0  # a layer with no gradient has no noise to scale
     factors = []
-    for i in range(min(NOISE_BATCHES, len(y) // batch)):
-        part = slice(i * batch, (i + 1) * batch)
-        small = _weight_grad_norms(probe(model, loss, x[part], y[part], 1.0))
-        factors.append(float(np.max(small[live] / full[live])))
-    return float(np.median(factors))
+    with np.errstate(all="ignore"):
+        for i in range(min(NOISE_BATCHES, len(y) // batch)):
+            part = slice(i * batch, (i + 1) * batch)
+            small = _weight_grad_norms(probe(model, loss, x[part], y[part], 1.0))
+            factors.append(np.where(live, small / full, -np.inf).max(axis=0))  # (K,)
+    median = np.median(np.array(factors), axis=0)
+    return np.where(live.any(axis=0), median, np.nan)
 
 
 def _weight_grad_norms(state: Probe) -> Array:
     return np.array([v for k, v in state.grad_norms.items() if k.endswith(":W")])
 
 
-def logit_rms(model: Sequential, x: Array) -> float:
-    """RMS of the last layer's pre-activation output on `x` (the logits, before a sigmoid,
-    tanh or softmax output layer): the output scale the init produced."""
+def logit_rms(model: Sequential, x: Array) -> Array:
+    """Per run (K,): RMS of the last layer's pre-activation output on `x` (the logits, before a
+    sigmoid, tanh or softmax output layer): the output scale the init produced."""
     layers = model.layers[:-1] if is_activation(model.layers[-1]) else model.layers
-    out = x
+    out = x[None]
     with np.errstate(all="ignore"):
         for layer in layers:
             out = layer.forward(out)
-    return rms(out)
+    return norm(out) / math.sqrt(max(out[0].size, 1))
 
 
 def fans(model: Sequential) -> list[tuple[int, int]]:
@@ -160,8 +163,9 @@ def fans(model: Sequential) -> list[tuple[int, int]]:
     out = []
     for name, w in model.named_parameters().items():
         if name.endswith(":W"):
-            receptive = math.prod(w.shape[:-2])  # kh*kw for a conv kernel, 1 for Dense
-            out.append((math.prod(w.shape[:-1]), receptive * w.shape[-1]))
+            shape = w.shape[1:]  # one run's
+            receptive = math.prod(shape[:-2])  # kh*kw for a conv kernel, 1 for Dense
+            out.append((math.prod(shape[:-1]), receptive * shape[-1]))
     return out
 
 
@@ -173,15 +177,16 @@ def input_stats(x_train: Array, x_probe: Array) -> dict[str, float | bool]:
 
 
 def first_nonfinite_layer(model: Sequential, loss: Loss, x: Array, y: Array) -> str | None:
-    """'3.Dense': the first layer whose output on `x` is not all finite; 'loss' when only the
-    loss overflows (e.g. squared errors beyond the float32 range); None when all is finite."""
-    out = x
+    """'3.Dense': the first layer whose output on `x` is not all finite, for a one-run model;
+    'loss' when only the loss overflows (e.g. squared errors beyond the float32 range); None
+    when all is finite."""
+    out = x[None]
     with np.errstate(all="ignore"):
         for i, layer in enumerate(model.layers):
             out = layer.forward(out)
             if not np.isfinite(out).all():
                 return f"{i}.{type(layer).__name__}"
-        return None if math.isfinite(loss.forward(out, y)) else "loss"
+        return None if np.isfinite(loss.forward(out, y[None])).all() else "loss"
 
 
 def nonfinite_parameters(model: Sequential) -> list[str]:

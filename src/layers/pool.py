@@ -15,7 +15,7 @@ Count = Annotated[int, Interval(1)]
 
 
 class MaxPool2D(Layer):
-    """x (N, H, W, C) -> y (N, OH, OW, C), the max of each window; no parameters.
+    """x (K, N, H, W, C) -> y (K, N, OH, OW, C), the max of each window; no parameters.
 
     Windows that do not fit are dropped (floor, like PyTorch). The gradient goes to one
     winner per window, the first maximum in row-major order, so ties never double-count.
@@ -24,10 +24,18 @@ class MaxPool2D(Layer):
     def __init__(self, size: Count = 2, stride: Count = 2) -> None:
         super().__init__()
         self.size, self.stride = size, stride
-        self.winner: Array | None = None  # (N, OH, OW, C) offset i*size + j of each max
+        self.winner: Array | None = None  # (K*N, OH, OW, C) offset i*size + j of each max
         self.x_shape: tuple[int, ...] = ()
 
     def forward(self, x: Array) -> Array:
+        y = self._forward(x.reshape(-1, *x.shape[2:]))  # runs folded into the batch
+        return y.reshape(*x.shape[:2], *y.shape[1:])
+
+    def backward(self, dy: Array) -> Array:
+        dx = self._backward(dy.reshape(-1, *dy.shape[2:]))
+        return dx.reshape(*dy.shape[:2], *dx.shape[1:])
+
+    def _forward(self, x: Array) -> Array:
         # One elementwise pass per kernel offset: argmax over a short strided window axis
         # is ~4x slower, and a masked copy mispredicts on random masks.
         view = windows(x, self.size, self.stride)  # (N, OH, OW, S, S, C)
@@ -42,7 +50,7 @@ class MaxPool2D(Layer):
         self.winner, self.x_shape = winner, x.shape
         return y
 
-    def backward(self, dy: Array) -> Array:
+    def _backward(self, dy: Array) -> Array:
         n, oh, ow, c = dy.shape
         s, stride = self.size, self.stride
         if stride == s:  # windows do not overlap: write each offset's share straight into dx

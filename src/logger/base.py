@@ -9,36 +9,40 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from src.arrays import Array
-from src.model.sequential import Sequential
-from src.trainer import History, Loss
+from src.probe import Probe
+from src.trainer import History
 
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What a logger watches, known only once the run is built."""
+    """What a logger records about its run beyond what it is handed per call."""
 
-    model: Sequential
-    loss: Loss
-    lr: float  # the optimizer's learning rate, for the update ratios
-    data: tuple[Array, Array, Array, Array]  # x_train, y_train, x_test, y_test as trained on
     config: DictConfig  # the composed config, for the HParams session
 
 
 class Logger:
-    """Hooks called by `train`; the writer (if any) is released by `close` or `with`."""
+    """Hooks called for one run of a stack; the writer (if any) is released by `close` or `with`.
+
+    The stack measures, the logger only writes: `state` is this run's share of the one probe
+    per epoch (`src.probe`), taken only when `measures` is set.
+    """
+
+    measures = False  # wants the probe state in on_epoch and finish
+    log_every = 0  # on_step every this many updates; 0: never
 
     def __init__(self, log_dir: Path, run: RunFacts) -> None:
         self.log_dir, self.run = Path(log_dir), run
 
     def on_step(self, step: int, loss: float) -> None:
-        """After each completed update; `loss` is that batch's loss. Called in the hot loop."""
+        """Every `log_every` updates; `loss` is that update's batch loss. Calls may come in
+        bursts (the stack buffers them), in step order."""
 
-    def on_epoch(self, epoch: int, history: History) -> None:
+    def on_epoch(self, epoch: int, history: History, state: Probe | None) -> None:
         """After each completed epoch (never after the one that diverged)."""
 
-    def finish(self, metrics: dict[str, Any]) -> None:
-        """Once, with the run's final metrics (`metrics.json`), before `close`."""
+    def finish(self, metrics: dict[str, Any], state: Probe | None) -> None:
+        """Once, with the run's final metrics (`metrics.json`), before `close`; `state` is the
+        probe of the state the run diverged in, when it diverged after its last epoch."""
 
     def close(self) -> None:
         """Release the writer; safe to call twice."""

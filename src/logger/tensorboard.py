@@ -2,9 +2,10 @@
 
 Every step is an x value counted in completed updates, as `first_nonfinite_step` is.
 - every `log_every` updates: `train/loss` (the batch loss of that update);
-- per epoch: `train/epoch_loss`, `train/accuracy` (on the probe batch: the first `probe_size`
-  training samples, after the epoch), `test/accuracy`, `test/loss`; per parameter
-  `grad_norm/`, `weight_norm/` and `update_ratio/` (lr·‖g‖/‖w‖, gradients on the probe batch);
+- per epoch: `train/epoch_loss`, `train/accuracy` (on the probe batch: the first
+  `trainer.probe_size` training samples, after the epoch), `test/accuracy`, `test/loss`; per
+  parameter `grad_norm/`, `weight_norm/` and `update_ratio/` (lr·‖g‖/‖w‖, gradients on the
+  probe batch);
   histograms `weights/` and `preactivations/`, skipped for values that are not all finite;
 - at the end: an HParams session (flattened config + `outcome`) with `final/` metrics, and, when
   the run diverged, the per-parameter scalars and histograms of the state it diverged in.
@@ -30,7 +31,7 @@ from src.logger.records import (
     import_tensorboardx,
     tag,
 )
-from src.probe import blas_controller, probe
+from src.probe import Probe
 from src.trainer import History
 
 import_tensorboardx()  # before the imports below, so tensorboardX does not pull in torch
@@ -71,48 +72,41 @@ class EventFile:
 class TensorBoard(Logger):
     """Writes the run's event file; it is closed on every exit, also on divergence or errors."""
 
+    measures = True
+
     def __init__(
         self,
         log_dir: Path,
         run: RunFacts,
         log_every: Annotated[int, Interval(1)] = 10,
         histograms: bool = True,
-        probe_size: Annotated[int, Interval(1)] = 256,
     ) -> None:
         super().__init__(log_dir, run)
         self.log_every, self.histograms = log_every, histograms
-        x_train, y_train = run.data[:2]
-        self.probe_x, self.probe_y = x_train[:probe_size], y_train[:probe_size]
         self.step = 0  # completed updates so far
         self.epoch_step = -1  # step of the last per-epoch record
         self.finished = False
-        # Measurements run on one BLAS thread: for probe-sized batches a second thread saves
-        # little, and on a busy machine each call waits for it (a 2-4x slower default run).
-        self.blas = blas_controller()
         remove_old_events(self.log_dir)
         self.events: EventFile | None = EventFile(self.log_dir)
 
     def on_step(self, step: int, loss: float) -> None:
         self.step = step
-        if step % self.log_every == 0:
-            self._scalar("train/loss", loss, step)
+        self._scalar("train/loss", loss, step)
 
-    def on_epoch(self, epoch: int, history: History) -> None:
-        step = history.steps
+    def on_epoch(self, epoch: int, history: History, state: Probe | None) -> None:
+        step = self.step = history.steps
         self._scalar("train/epoch_loss", history.epoch_losses[-1], step)
         self._scalar("test/accuracy", history.test_accuracies[-1], step)
         self._scalar("test/loss", history.test_losses[-1], step)
-        with self.blas.limit(limits=1):
-            self._log_state(step)
+        self._log_state(state, step)
         self.epoch_step = step
 
-    def finish(self, metrics: dict[str, Any]) -> None:
+    def finish(self, metrics: dict[str, Any], state: Probe | None) -> None:
         step = metrics.get("steps", self.step)
         # Where it blew up (which layer's norms went to inf or nan), unless that state is the
         # last epoch's: a loss that overflows on an epoch's first batch leaves it unchanged.
-        if metrics.get("first_nonfinite_step") is not None and step != self.epoch_step:
-            with self.blas.limit(limits=1):
-                self._log_state(step)
+        if state is not None and step != self.epoch_step:
+            self._log_state(state, step)
         self._session(metrics, step)
 
     def close(self) -> None:
@@ -147,8 +141,7 @@ class TensorBoard(Logger):
         finally:
             events.close()
 
-    def _log_state(self, step: int) -> None:
-        state = probe(self.run.model, self.run.loss, self.probe_x, self.probe_y, self.run.lr)
+    def _log_state(self, state: Probe, step: int) -> None:
         self._scalar("train/accuracy", state.accuracy, step)
         for name in state.weights:
             self._scalar(f"grad_norm/{tag(name)}", state.grad_norms[name], step)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import numpy as np
@@ -10,6 +10,7 @@ import numpy as np
 from src.arrays import Array, Rng
 from src.checks import Interval, requires
 from src.errors import ConfigError
+from src.init import stacked
 from src.layers.base import Layer
 from src.layers.conv import Conv2D
 from src.layers.dense import Dense
@@ -33,8 +34,8 @@ def cnn(
     input_shape: tuple[int, ...],
     n_classes: int,
     activation: Callable[[], Layer],
-    init: Callable[..., Array],
-    rng: Rng,
+    inits: Sequence[Callable[..., Array]],
+    rngs: Sequence[Rng],
     dtype: np.dtype,
     takes_logits: bool,
     filters: Count = 16,
@@ -46,7 +47,8 @@ def cnn(
     dense_init: InitOrNone = None,
     output_activation: OutputName = "identity",
 ) -> Sequential:
-    """Build the CNN for (H, W, C) inputs; `conv_init`/`dense_init` fall back to `init`.
+    """Build the CNN for (H, W, C) inputs and K = len(rngs) runs; `conv_init`/`dense_init`
+    (the same for every run) fall back to each run's own `inits[k]`.
 
     Raises:
         ConfigError: the input is not an image, too small for the kernel or the pool, or an
@@ -55,14 +57,14 @@ def cnn(
     h, w, c = _image(input_shape)
     oh, ow = _fit(input_shape, h, w, kernel, stride, padding, "model.kernel")
     ph, pw = _fit(input_shape, oh, ow, pool, pool, 0, "model.pool")
-    conv_init = init if conv_init is None else conv_init
-    dense_init = init if dense_init is None else dense_init
+    conv = stacked(inits if conv_init is None else [conv_init] * len(rngs), rngs)
+    dense = stacked(inits if dense_init is None else [dense_init] * len(rngs), rngs)
     layers: list[Layer] = [
-        Conv2D(c, filters, kernel, stride, padding, conv_init, rng, dtype),  # (N, OH, OW, F)
+        Conv2D(c, filters, kernel, stride, padding, conv, dtype),  # (K, N, OH, OW, F)
         activation(),
-        MaxPool2D(pool, pool),  # (N, PH, PW, F)
-        Flatten(),  # (N, PH*PW*F)
-        Dense(ph * pw * filters, n_classes, dense_init, rng, dtype),  # (N, K)
+        MaxPool2D(pool, pool),  # (K, N, PH, PW, F)
+        Flatten(),  # (K, N, PH*PW*F)
+        Dense(ph * pw * filters, n_classes, dense, dtype),  # (K, N, classes)
     ]
     return Sequential(layers + output_layers(output_activation, takes_logits))
 

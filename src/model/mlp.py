@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Literal
 
 import numpy as np
@@ -11,6 +11,7 @@ from src.activation import OUTPUTS
 from src.arrays import Array, Rng
 from src.checks import Interval
 from src.errors import ConfigError
+from src.init import stacked
 from src.layers.base import Layer
 from src.layers.dense import Dense
 from src.layers.flatten import Flatten
@@ -24,19 +25,21 @@ def mlp(
     input_shape: tuple[int, ...],
     n_classes: int,
     activation: Callable[[], Layer],
-    init: Callable[..., Array],
-    rng: Rng,
+    inits: Sequence[Callable[..., Array]],
+    rngs: Sequence[Rng],
     dtype: np.dtype,
     takes_logits: bool,
     hidden: list[Width] = (100,),
     output_activation: OutputName = "identity",
 ) -> Sequential:
-    """Build the MLP; `output_activation` applies only when the loss does not take logits."""
+    """Build the MLP for K = len(rngs) runs, run k initialized by inits[k] from rngs[k];
+    `output_activation` applies only when the loss does not take logits."""
+    init = stacked(inits, rngs)
     layers: list[Layer] = [Flatten()] if len(input_shape) > 1 else []
     widths = [int(np.prod(input_shape)), *hidden]
     for d_in, d_out in zip(widths, widths[1:]):
-        layers += [Dense(d_in, d_out, init, rng, dtype), activation()]
-    layers.append(Dense(widths[-1], n_classes, init, rng, dtype))
+        layers += [Dense(d_in, d_out, init, dtype), activation()]
+    layers.append(Dense(widths[-1], n_classes, init, dtype))
     return Sequential(layers + output_layers(output_activation, takes_logits))
 
 

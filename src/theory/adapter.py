@@ -38,9 +38,10 @@ class FlatNet:
     def loss_grad(self, x: Array, y: Array) -> tuple[float, Array]:
         """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters;
         `x` is cast to float64 here, batch by batch, so no float64 copy of a data set is kept."""
-        value = self.loss.forward(self.model.forward(x.astype(FLOAT64, copy=False)), y)
+        out = self.model.forward(x.astype(FLOAT64, copy=False)[None])  # one run: (1, N, C)
+        value = self.loss.forward(out, y[None])[0]
         self.model.backward(self.loss.backward())
-        return value, np.concatenate([g.ravel() for _, g in self.pairs])
+        return float(value), np.concatenate([g.ravel() for _, g in self.pairs])
 
 
 def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
@@ -48,10 +49,10 @@ def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
     from src.train import build  # deferred: src.train calls into this package
 
     init_rng, _ = np.random.default_rng(seed).spawn(2)  # as train() spawns them
-    model, loss, _ = build(cfg, data, FLOAT64, init_rng)
+    model, loss, _ = build([cfg], data, FLOAT64, [init_rng])  # a stack of one run
     return FlatNet(model, loss)
 
 
 def flat_params(model: Any) -> Array:
-    """A trained model's parameters as one float64 vector, in `FlatNet.get`'s order."""
+    """A trained one-run model's parameters as one float64 vector, in `FlatNet.get`'s order."""
     return np.concatenate([p.ravel() for p, _ in model.parameters()]).astype(FLOAT64)

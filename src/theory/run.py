@@ -19,11 +19,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from src.arrays import Array
 from src.checks import Interval
+from src.model.sequential import Sequential
 from src.probe import blas_controller
 from src.theory.adapter import FlatNet, flat_params, float64_net
 from src.theory.hessian import sharpness
 from src.theory.noise import noise_scale
-from src.trainer import History, Settings
+from src.trainer import Settings
 
 log = logging.getLogger(__name__)
 KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
@@ -41,9 +42,12 @@ class TheorySettings:
     noise_samples: Annotated[int, Interval(2)] = 2048
 
 
-def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, history: History) -> dict:
+def theory_metrics(
+    cfg: DictConfig, data: Any, model: Sequential | None, run: Settings
+) -> dict:
     """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
-    run's batch size and B_simple, None where not finite or, at the end, when the run diverged;
+    run's batch size and B_simple, None where not finite or, at the end, when the run diverged
+    (`model`: the trained run alone, None if it diverged);
     {} when `theory.enabled` is false. Logs them with the seconds they took."""
     settings = instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
     if not settings.enabled:
@@ -60,10 +64,11 @@ def theory_metrics(cfg: DictConfig, data: Any, model: Any, run: Settings, histor
             ),
             "noise_scale_init": _memoised(key, lambda: noise_at(net, x, y, settings)),
         }
-        net.set(flat_params(model))
-        with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
-            diverged = history.first_nonfinite_step is not None
-            final = math.nan if diverged else noise_at(net, x, y, settings)
+        final = math.nan  # a diverged run (model None) has no end state to measure
+        if model is not None:
+            net.set(flat_params(model))
+            with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
+                final = noise_at(net, x, y, settings)
     values = {k: _plain(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
     shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
     log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")

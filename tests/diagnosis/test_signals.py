@@ -18,7 +18,7 @@ from tests.diagnosis.factories import FACTS
 
 
 def net(rng, hidden=(8,), activation=ReLU, takes_logits=True, output="identity", dtype=np.float64):
-    return mlp(input_shape=(4,), n_classes=3, activation=activation, init=he_normal, rng=rng,
+    return mlp(input_shape=(4,), n_classes=3, activation=activation, inits=[he_normal], rngs=[rng],
                dtype=np.dtype(dtype), takes_logits=takes_logits, hidden=list(hidden),
                output_activation=output)  # fmt: skip
 
@@ -54,7 +54,7 @@ def test_knees_are_where_the_derivative_falls_below_one_percent():
 
 def test_measure_gives_plain_numbers_per_weight_matrix(rng):
     model, (x, y) = net(rng, hidden=(8, 8)), data(rng)
-    snap = sig.measure(probe(model, CrossEntropy(), x, y, 0.1), model, 0, FACTS)
+    snap = sig.measure(probe(model, CrossEntropy(), x, y, 0.1).run(0), model, 0, FACTS)
     assert list(snap.grad_norms) == ["0.Dense:W", "2.Dense:W", "4.Dense:W"]
     assert list(snap.preact_rms) == ["1.ReLU", "3.ReLU"]
     assert 0 <= snap.dead_relu <= 1 and snap.saturated is None and snap.output_saturated is None
@@ -63,7 +63,7 @@ def test_measure_gives_plain_numbers_per_weight_matrix(rng):
 
 def test_adam_steps_scale_with_the_square_root_of_the_size(rng):
     model, (x, y) = net(rng), data(rng)
-    state = probe(model, CrossEntropy(), x, y, 0.01)
+    state = probe(model, CrossEntropy(), x, y, 0.01).run(0)
     adam = Facts(**{**FACTS.__dict__, "normalizes_gradient": True, "lr": 0.01})
     w = state.weights["0.Dense:W"]
     expected = 0.01 * math.sqrt(w.size) / np.linalg.norm(w)
@@ -72,29 +72,42 @@ def test_adam_steps_scale_with_the_square_root_of_the_size(rng):
 
 def test_an_output_sigmoid_is_measured_apart_from_the_hidden_ones(rng):
     model, (x, y) = net(rng, activation=Sigmoid, takes_logits=False, output="sigmoid"), data(rng)
-    snap = sig.measure(probe(model, MSE(), x * 100, y, 0.1), model, 0, FACTS)
+    snap = sig.measure(probe(model, MSE(), x * 100, y, 0.1).run(0), model, 0, FACTS)
     assert snap.saturated > 0.5 and snap.output_saturated is not None
     assert list(snap.preact_rms) == ["1.Sigmoid"]  # hidden layers only
 
 
 def test_noise_factor_is_one_at_full_batch_and_larger_below(rng):
     model, (x, y) = net(rng), data(rng, 64)
-    assert sig.noise_factor(model, CrossEntropy(), x, y, 64) == 1.0
-    assert sig.noise_factor(model, CrossEntropy(), x, y, 1) > 1.0
+    assert sig.noise_factor(model, CrossEntropy(), x, y, 64).tolist() == [1.0]  # (K,)
+    assert sig.noise_factor(model, CrossEntropy(), x, y, 1)[0] > 1.0
+
+
+def test_noise_factor_and_logit_rms_of_a_stack_are_each_runs_own(rng):
+    x, y = data(rng, 64)
+    rngs = [np.random.default_rng(s) for s in (0, 1, 2)]
+    stack = mlp((4,), 3, ReLU, [he_normal] * 3, rngs, np.dtype(np.float64), True, hidden=[8])
+    noise = sig.noise_factor(stack, CrossEntropy(), x, y, 4)
+    logits = sig.logit_rms(stack, x)
+    for k in range(3):
+        alone = mlp((4,), 3, ReLU, [he_normal], [np.random.default_rng(k)],
+                    np.dtype(np.float64), True, hidden=[8])  # fmt: skip
+        assert sig.noise_factor(alone, CrossEntropy(), x, y, 4)[0] == noise[k]
+        assert sig.logit_rms(alone, x)[0] == logits[k]
 
 
 def test_noise_factor_of_a_net_without_gradient_is_nan_without_warnings(rng):
     model, (x, y) = net(rng), data(rng)
-    for w, _ in model.parameters():
-        w[...] = -abs(w) if w.ndim == 2 else -1.0  # every ReLU dead: all gradients zero
+    for name, w in model.named_parameters().items():
+        w[...] = -abs(w) if name.endswith(":W") else -1.0  # every ReLU dead: no gradient
     x = abs(x)
-    assert math.isnan(sig.noise_factor(model, CrossEntropy(), x, y, 4))
+    assert math.isnan(sig.noise_factor(model, CrossEntropy(), x, y, 4)[0])
 
 
 def test_the_first_nonfinite_layer_is_found(rng):
     model, (x, y) = net(rng, hidden=(8, 8)), data(rng)
     assert sig.first_nonfinite_layer(model, CrossEntropy(), x, y) is None
-    model.layers[2].params["W"][0, 0] = np.inf
+    model.layers[2].params["W"][0, 0, 0] = np.inf
     assert sig.first_nonfinite_layer(model, CrossEntropy(), x, y) == "2.Dense"
     assert sig.nonfinite_parameters(model) == ["2.Dense:W"]
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from src.arrays import Array
-from src.init import normal
+from src.init import normal, stacked
 from src.layers.conv import Conv2D
 from src.layers.im2col import col2im, im2col
-from tests.gradcheck import check_layer
+from tests.gradcheck import check_layer, check_runs_alone
 
 INIT = functools.partial(normal, std=0.5)
 # (kernel, stride, padding); H=7/W=6 with stride 2 leaves a column no window covers (floor).
@@ -52,10 +52,12 @@ def naive_conv_backward(
     return dx, dw, dy.sum(axis=(0, 1, 2))
 
 
-def make(c: int, f: int, kernel: int, stride: int, padding: int, dtype=np.float64) -> Conv2D:
+def make(c: int, f: int, kernel: int, stride: int, padding: int, dtype=np.float64,
+         runs: int = 2) -> Conv2D:  # fmt: skip
     rng = np.random.default_rng(1)
-    layer = Conv2D(c, f, kernel, stride, padding, INIT, rng, np.dtype(dtype))
-    layer.params["b"][:] = rng.standard_normal(f)  # nonzero, so a bias bug shows
+    init = stacked([INIT] * runs, [rng] * runs)
+    layer = Conv2D(c, f, kernel, stride, padding, init, np.dtype(dtype))
+    layer.params["b"][:] = rng.standard_normal((runs, f))  # nonzero, so a bias bug shows
     return layer
 
 
@@ -63,39 +65,62 @@ def make(c: int, f: int, kernel: int, stride: int, padding: int, dtype=np.float6
 def test_gradients_match_finite_differences(kernel: int, stride: int, padding: int) -> None:
     rng = np.random.default_rng(0)
     layer = make(2, 3, kernel, stride, padding)
-    check_layer(layer, rng.standard_normal((2, 5, 4, 2)), rng, tol=1e-6)
+    check_layer(layer, rng.standard_normal((2, 2, 5, 4, 2)), rng, tol=1e-6)  # (K, N, H, W, C)
+    check_layer(layer, rng.standard_normal((1, 2, 5, 4, 2)), rng, tol=1e-6)  # shared input
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("kernel", "stride", "padding"), COMBOS[:2])
+def test_a_run_in_a_stack_computes_what_it_computes_alone(kernel, stride, padding, dtype):
+    rng = np.random.default_rng(5)
+    layer = make(3, 4, kernel, stride, padding, dtype, runs=8)
+    check_runs_alone(layer, rng.standard_normal((8, 3, 7, 6, 3)).astype(dtype), rng)
+    check_runs_alone(layer, rng.standard_normal((1, 3, 7, 6, 3)).astype(dtype), rng)
 
 
 @pytest.mark.parametrize(("kernel", "stride", "padding"), COMBOS)
 def test_forward_and_backward_match_naive_loops(kernel: int, stride: int, padding: int) -> None:
     rng = np.random.default_rng(2)
     layer = make(3, 4, kernel, stride, padding)
-    x = rng.standard_normal((2, 7, 6, 3))
-    w, b = layer.params["W"], layer.params["b"]
+    x = rng.standard_normal((2, 2, 7, 6, 3))
     y = layer.forward(x)
-    np.testing.assert_allclose(y, naive_conv(x, w, b, stride, padding), rtol=1e-12, atol=1e-12)
     dy = rng.standard_normal(y.shape)
     dx = layer.backward(dy)
-    ref_dx, ref_dw, ref_db = naive_conv_backward(x, w, dy, stride, padding)
-    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layer.grads["W"], ref_dw, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
+    for k in range(2):  # each run against its own weights
+        w, b = layer.params["W"][k], layer.params["b"][k]
+        ref_y = naive_conv(x[k], w, b, stride, padding)
+        np.testing.assert_allclose(y[k], ref_y, rtol=1e-12, atol=1e-12)
+        ref_dx, ref_dw, ref_db = naive_conv_backward(x[k], w, dy[k], stride, padding)
+        np.testing.assert_allclose(dx[k], ref_dx, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["W"][k], ref_dw, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["b"][k], ref_db, rtol=1e-12, atol=1e-12)
 
 
 def test_float32_stays_float32_and_reused_buffers_do_not_leak() -> None:
     rng = np.random.default_rng(3)
-    layer = make(2, 3, 3, 1, 1, dtype=np.float32)
-    x = rng.standard_normal((4, 6, 6, 2)).astype(np.float32)
+    layer = make(2, 3, 3, 1, 1, dtype=np.float32, runs=1)
+    x = rng.standard_normal((1, 4, 6, 6, 2)).astype(np.float32)
     first = layer.forward(x).copy()
-    layer.forward(rng.standard_normal((3, 6, 6, 2)).astype(np.float32))  # other batch size
-    layer.forward(rng.standard_normal((4, 6, 6, 2)).astype(np.float32))  # same size, reuses
+    layer.forward(rng.standard_normal((1, 3, 6, 6, 2)).astype(np.float32))  # other batch size
+    layer.forward(rng.standard_normal((1, 4, 6, 6, 2)).astype(np.float32))  # same, reuses
     y = layer.forward(x)
     dx = layer.backward(np.ones_like(y))
     assert y.dtype == dx.dtype == np.float32
     assert all(g.dtype == np.float32 for g in layer.grads.values())
     np.testing.assert_array_equal(y, first)
-    w64, b64 = layer.params["W"].astype(np.float64), layer.params["b"].astype(np.float64)
-    np.testing.assert_allclose(y, naive_conv(x.astype(np.float64), w64, b64, 1, 1), atol=1e-5)
+    w64, b64 = layer.params["W"][0].astype(np.float64), layer.params["b"][0].astype(np.float64)
+    ref = naive_conv(x[0].astype(np.float64), w64, b64, 1, 1)
+    np.testing.assert_allclose(y[0], ref, atol=1e-5)
+
+
+def test_select_keeps_runs_and_their_views() -> None:
+    layer = make(2, 3, 3, 1, 0, runs=3)
+    w2 = layer.params["W"][2].copy()
+    layer.select(np.array([2]))
+    np.testing.assert_array_equal(layer.params["W"][0], w2)
+    layer.params["W"] *= 0  # the optimizer's in-place update must land in the matmul operand
+    y = layer.forward(np.ones((1, 1, 4, 4, 2)))
+    np.testing.assert_array_equal(y, np.broadcast_to(layer.params["b"][0], y.shape))
 
 
 def test_col2im_is_the_adjoint_of_im2col() -> None:

@@ -27,8 +27,8 @@ def build(input_shape=(32, 32, 3), takes_logits=True, **config):
         input_shape=input_shape,
         n_classes=10,
         activation=ReLU,
-        init=functools.partial(normal, std=0.1),
-        rng=np.random.default_rng(0),
+        inits=[functools.partial(normal, std=0.1)],
+        rngs=[np.random.default_rng(0)],
         dtype=np.dtype(np.float32),
         takes_logits=takes_logits,
     )
@@ -37,16 +37,16 @@ def build(input_shape=(32, 32, 3), takes_logits=True, **config):
 
 def test_defaults_give_30x30x16_then_3600_then_10() -> None:
     model = build()
-    x = np.random.default_rng(1).standard_normal((2, 32, 32, 3)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((1, 2, 32, 32, 3)).astype(np.float32)
     shapes = []
     for layer in model.layers:
         x = layer.forward(x)
-        shapes.append(x.shape)
+        shapes.append(x.shape[1:])  # (K=1, N, ...)
     assert shapes == [(2, 30, 30, 16), (2, 30, 30, 16), (2, 15, 15, 16), (2, 3600), (2, 10)]
-    assert model.layers[-1].params["W"].shape == (3600, 10)
+    assert model.layers[-1].params["W"].shape == (1, 3600, 10)
     assert x.dtype == np.float32
     dx = model.backward(np.ones_like(x), input_grad=True)
-    assert dx.shape == (2, 32, 32, 3) and dx.dtype == np.float32
+    assert dx.shape == (1, 2, 32, 32, 3) and dx.dtype == np.float32
 
 
 def test_output_activation_only_without_logits() -> None:
@@ -85,15 +85,15 @@ def test_yaml_validates_and_binds_nested_inits() -> None:
         input_shape=(8, 8, 1),
         n_classes=10,
         activation=ReLU,
-        init=he_normal,
-        rng=np.random.default_rng(0),
+        inits=[he_normal],
+        rngs=[np.random.default_rng(0)],
         dtype=np.dtype(np.float64),
         takes_logits=True,
     )
     conv, _, pool, _, dense = model.layers
     assert isinstance(conv, Conv2D) and isinstance(pool, MaxPool2D)
-    assert conv.params["W"].shape == (5, 5, 1, 16)
-    assert dense.params["W"].shape == (2 * 2 * 16, 10)  # 8+4-5 -> 4x4 (stride 2) -> pool 2x2
+    assert conv.params["W"].shape == (1, 5, 5, 1, 16)
+    assert dense.params["W"].shape == (1, 2 * 2 * 16, 10)  # 8+4-5 -> 4x4 (stride 2) -> pool 2x2
     assert (dense.params["W"] >= 0).all()
 
 
@@ -103,3 +103,14 @@ def test_yaml_rejects_out_of_range_values(key: str, value: int) -> None:
     cfg[key] = value
     with pytest.raises(ConfigError, match=f"model.{key}"):
         check_node(cfg, "model")
+
+
+def test_a_stack_of_cnns_runs_each_run_as_alone() -> None:
+    rngs = [np.random.default_rng(s) for s in (0, 1, 2)]
+    stack = cnn((8, 8, 1), 3, ReLU, [he_normal] * 3, rngs, np.dtype(np.float64), True, filters=4)
+    x = np.random.default_rng(3).standard_normal((3, 5, 8, 8, 1))  # (K, N, H, W, C)
+    y = stack.forward(x)
+    for k in range(3):
+        alone = cnn((8, 8, 1), 3, ReLU, [he_normal], [np.random.default_rng(k)],
+                    np.dtype(np.float64), True, filters=4)  # fmt: skip
+        np.testing.assert_array_equal(alone.forward(x[k : k + 1]), y[k : k + 1])
