@@ -34,6 +34,9 @@ class EdgeSweeperConf:
     budget: int = 400  # ... or when this many runs are spent (those on disk included)
     max_batch_size: int | None = None  # split a round into launches of at most this many
     params: dict[str, str] | None = None  # swept keys, as in the basic sweeper
+    max_stack: int = 64  # runs trained together as one stack at most (see hydra/sweeper=stacked)
+    # Set by the sweeper on each stack job: every run's stackable overrides. Leave unset.
+    stack: Any = None
 
 
 ConfigStore.instance().store(
@@ -48,6 +51,10 @@ class EdgeSweeper(Sweeper):
                  **settings: Any) -> None:  # fmt: skip
         from src.edge.grid import Settings
 
+        self.max_stack = settings.pop("max_stack", 64)
+        if settings.pop("stack", None) is not None:
+            raise HydraException("hydra.sweeper.stack: set by the sweeper per job; leave it unset")
+        self.stackable: frozenset[str] = frozenset()
         settings["lr_range"] = tuple(settings.get("lr_range", Settings.lr_range))
         self.settings = Settings(**settings)
         self.max_batch_size, self.params = max_batch_size, dict(params or {})
@@ -62,9 +69,13 @@ class EdgeSweeper(Sweeper):
         from hydra.core.plugins import Plugins
 
         self.hydra_context, self.config = hydra_context, config
+        from hydra_plugins.trainmap_stack_sweeper._stacks import task_stackable_keys
+
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
         )
+        subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+        self.stackable = task_stackable_keys(task_function, str(subdir))
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the coarse grid, refine in rounds, write the edge report; return the batches."""
@@ -101,10 +112,15 @@ class EdgeSweeper(Sweeper):
         return self.returns
 
     def launch_round(self, batch: list[list[str]]) -> None:
-        """Hand one round to the launcher as one batch (or chunks of `max_batch_size`)."""
-        assert self.launcher is not None
+        """Hand one round to the launcher as one batch (or chunks of `max_batch_size`), its
+        runs grouped into stacks that train together when the task trains stacks."""
+        from hydra_plugins.trainmap_stack_sweeper._stacks import stacked_jobs, worker_count
+
+        assert self.launcher is not None and self.config is not None
         self.rounds += 1
         log.info(f"edge search round {self.rounds}: {len(batch)} runs")
+        workers = worker_count(OmegaConf.select(self.config, "hydra.launcher.n_jobs"))
+        batch = stacked_jobs(batch, self.stackable, self.max_stack, workers)
         size = self.max_batch_size or len(batch)
         for start in range(0, len(batch), size):
             chunk = batch[start : start + size]

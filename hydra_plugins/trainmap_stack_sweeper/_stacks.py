@@ -9,9 +9,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Collection, Sequence
+from typing import Any
 
 Cell = list[str]
 STACK_KEY = "hydra.sweeper.stack"
+PER_JOB_FOLDERS = ("hydra.job.num", "hydra.job.id")  # a subdir naming jobs, not cells
 UNQUOTABLE = ("'", "\\")  # values the job could not get back from a quoted list: never stacked
 
 
@@ -61,3 +63,24 @@ def worker_count(n_jobs: object) -> int:
     if not isinstance(n_jobs, int) or n_jobs == 0:
         return 1
     return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def task_stackable_keys(task_function: Any, subdir: str) -> frozenset[str]:
+    """The keys the task trains together (`runs_stacks`), or none: a task that does not declare
+    them, or a sweep whose cell folders (`subdir`) are named by job, which cells of one stack
+    share."""
+    keys = getattr(task_function, "stackable_keys", None)
+    if not keys or any(key in subdir for key in PER_JOB_FOLDERS):
+        return frozenset()
+    return frozenset(keys)
+
+
+def stacked_jobs(
+    cells: Sequence[Cell], stackable: Collection[str], max_stack: int, workers: int
+) -> list[Cell]:
+    """One job per stack for a batch of cells that name the same keys in the same order."""
+    if not stackable or not cells:
+        return [list(cell) for cell in cells]
+    keys = [item.split("=", 1)[0] for item in cells[0]]
+    stacks = form_stacks(cells, keys, stackable, max_stack, workers)
+    return [stack_job(stack, keys, stackable) for stack in stacks]

@@ -16,9 +16,7 @@ from hydra.errors import HydraException
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from ._stacks import form_stacks, stack_job, worker_count
-
-PER_JOB_FOLDERS = ("hydra.job.num", "hydra.job.id")  # a subdir naming jobs, not cells
+from ._stacks import stacked_jobs, task_stackable_keys, worker_count
 
 
 class StackSweeper(BasicSweeper):
@@ -45,9 +43,8 @@ class StackSweeper(BasicSweeper):
         self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
     ) -> None:
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
-        keys = getattr(task_function, "stackable_keys", None)
-        if keys and _cells_have_own_folders(config):
-            self.stackable = frozenset(keys)
+        subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
+        self.stackable = task_stackable_keys(task_function, str(subdir))
 
     def split_arguments(  # type: ignore[override]  # BasicSweeper.sweep calls it on self
         self, overrides: list[Override], max_batch_size: int | None
@@ -56,15 +53,7 @@ class StackSweeper(BasicSweeper):
         if not self.stackable:
             return BasicSweeper.split_arguments(overrides, max_batch_size)
         (cells,) = BasicSweeper.split_arguments(overrides, None)
-        keys = list(dict.fromkeys(override.get_key_element() for override in overrides))
         assert self.config is not None
         workers = worker_count(OmegaConf.select(self.config, "hydra.launcher.n_jobs"))
-        stacks = form_stacks(cells, keys, self.stackable, self.max_stack, workers)
-        jobs = [stack_job(stack, keys, self.stackable) for stack in stacks]
+        jobs = stacked_jobs(cells, self.stackable, self.max_stack, workers)
         return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
-
-
-def _cells_have_own_folders(config: DictConfig) -> bool:
-    """Cells of one stack share its job number and id: stack only if folders don't use them."""
-    subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
-    return not any(key in str(subdir) for key in PER_JOB_FOLDERS)

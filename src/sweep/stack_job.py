@@ -85,9 +85,8 @@ class StackJob:
         node = self.root.hydra
         with read_write(node), open_dict(node):
             node.overrides.task = [o.input_line for o in task]
-            node.job.override_dirname = get_overrides_dirname(
-                overrides=task, **OmegaConf.to_container(node.job.config.override_dirname)
-            )
+            naming = OmegaConf.to_container(node.job.config.override_dirname, resolve=True)
+            node.job.override_dirname = get_overrides_dirname(overrides=task, **naming)
             out_dir = os.path.abspath(os.path.join(self.sweep_dir, str(node.sweep.subdir)))
             node.runtime.output_dir = out_dir
         files = {}
