@@ -18,10 +18,10 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     form_stacks,
     split_evenly,
     stack_job,
+    task_stackable_keys,
     worker_count,
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
-from hydra_plugins.trainmap_stack_sweeper.stack_sweeper import _cells_have_own_folders
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -117,8 +117,12 @@ def test_the_sweeper_launches_stack_jobs_in_batches():
     ],
 )
 def test_stacks_only_where_cells_get_folders_of_their_own(subdir, stacks):
-    config = OmegaConf.create({"hydra": {"sweep": {"subdir": subdir}, "job": {"num": 0}}})
-    assert _cells_have_own_folders(config) is stacks  # cells of a stack share their job's num
+    def task() -> None: ...
+
+    task.stackable_keys = STACKABLE
+    # cells of a stack share their job's num and id
+    assert bool(task_stackable_keys(task, subdir)) is stacks
+    assert task_stackable_keys(lambda: None, subdir) == frozenset()  # a task without stacks
 
 
 @pytest.mark.parametrize(
