@@ -15,7 +15,12 @@ from src.names import NOT_A_COORDINATE, is_coordinate, target_name
 from tests.conftest import compose_config
 
 # Groups whose option is not a file or a same-named class, and why.
-NOT_ONE_HOP = {("trainer", "default"): "src.trainer.Settings"}  # the one option of `trainer`
+NOT_ONE_HOP = {
+    ("trainer", "default"): "src.trainer.Settings",  # the one option of `trainer`
+    ("theory", "default"): "src.theory.run.TheorySettings",  # the one option of `theory`
+    ("diagnosis", "on"): "src.diagnosis.watch.Watch",  # a switch: watch the run or not
+    ("diagnosis", "off"): "src.diagnosis.watch.NoWatch",
+}
 
 
 def options_with_targets() -> list[tuple[str, str, str]]:
@@ -42,8 +47,8 @@ def test_a_config_name_is_one_hop_from_its_file(group, option, target):
 
 def test_every_group_option_is_covered():
     groups = {group for group, _, _ in options_with_targets()}
-    assert groups == {"activation", "dataset", "init", "logger", "loss", "model", "optimizer",
-                      "trainer"}  # fmt: skip
+    assert groups == {"activation", "dataset", "diagnosis", "init", "logger", "loss", "model",
+                      "optimizer", "theory", "trainer"}  # fmt: skip
 
 
 def test_conf_and_sweeps_hold_no_symlinks():
