@@ -15,6 +15,7 @@ from src.edge.report import EDGE_FILES, edge_section
 from src.results import OVERRIDES
 from src.sweep.progress import SweepProgress, count_cells
 from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
+from src.theory.edges import SHARPNESS_CSV
 
 # Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
 # matplotlib's "generated new fontManager" on its first import on a machine.
@@ -56,7 +57,7 @@ class SweepSummary(Callback):
         log_phase_map(config, sweep_dir / PHASE_MAP_PNG)
         for name in OUTPUT_FILES:
             print(f"wrote {sweep_dir / name}")
-        for name in EDGE_FILES:  # an edge search's files, as far as it had data for them
+        for name in (SHARPNESS_CSV, *EDGE_FILES):  # written when the cells had data for them
             if (sweep_dir / name).exists():
                 print(f"wrote {sweep_dir / name}")
 
