@@ -63,7 +63,7 @@ def test_stacked_and_per_cell_sweeps_give_the_same_cells(tmp_path):
         assert bool(list(folder.glob("events.out.tfevents.*"))) != failed
         outcome = found[folder.name]["outcome"]
         assert f"outcome={outcome} " in (folder / "train.log").read_text()  # its own result line
-    assert "12 cells: " in proc.stdout
+    assert "12 runs: " in proc.stdout  # seeds swept: map cells fold 2 runs each
 
 
 @pytest.mark.slow
