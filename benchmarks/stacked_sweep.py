@@ -1,6 +1,6 @@
 """Stacked sweeps vs the per-cell path: wall time, runs/s and peak memory of real sweep commands.
 
-    python -m benchmarks.stacked_sweep                 # default and fine sweeps (~10 min busy)
+    python -m benchmarks.stacked_sweep                 # default and fine sweeps (~20 min busy)
     python -m benchmarks.stacked_sweep --rounds 1 --no-growth    # only the default pair
 
 Every measurement is a real `python -m src.train ...` subprocess with its folder in a temp dir.
