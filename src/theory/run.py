@@ -1,7 +1,7 @@
 """Per-run theory metrics: sharpness at init at the run's batch size, noise scale at init and
-at the end. Quantities of the untrained net are memoised per process, keyed by everything they
-depend on, so runs sharing a network, seed and batch size (a sweep's learning rates, in one
-worker) compute them once.
+at the end. Quantities of the untrained net, and the float64 net itself, are memoised per
+process, keyed by everything they depend on, so runs sharing a network, seed and batch size (a
+sweep's learning rates, in one worker) compute them once and build the net once.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import json
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
 NETWORK_GROUPS = ("dataset", "model", "activation", "loss", "init")  # what the Hessian sees
 _memo: dict[str, float] = {}
+_nets: dict[str, tuple[FlatNet, Array]] = {}  # network key -> the net and its initial weights
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def theory_metrics(
     batch, seed = run.batch_size, run.seed
     key = network_key(cfg, seed, settings)
     with blas_controller().limit(limits=1):  # threads only slow these small products down
-        net = float64_net(cfg, data, seed)
+        net = net_at_init(key, lambda: float64_net(cfg, data, seed))
         x, y = data.x_train, data.y_train  # the net casts each batch to float64
         at_init = {
             "sharpness_init": _memoised(
@@ -93,6 +95,17 @@ def noise_at(net: FlatNet, x: Array, y: Array, settings: TheorySettings) -> floa
         rows = rng.choice(len(y), size=settings.noise_samples, replace=False)
         x, y = x[rows], y[rows]
     return noise_scale(net, x, y, rng, settings.noise_batch)
+
+
+def net_at_init(key: str, build: Callable[[], FlatNet]) -> FlatNet:
+    """The float64 net of `key` at its initial weights: built once, reset on each later call
+    (the last run left its trained weights in it)."""
+    if key not in _nets:
+        net = build()
+        _nets[key] = (net, net.get())
+    net, theta = _nets[key]
+    net.set(theta)
+    return net
 
 
 def _memoised(key: str, compute) -> float:

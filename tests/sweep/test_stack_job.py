@@ -16,7 +16,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
 from src.errors import ConfigError
 from src.results import METRICS, read_metrics
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Run, StackJob, Task, run_stack, save
+from src.sweep.stack_job import Run, StackJob, Task, run_stack, save, to_yaml
 from tests.conftest import CONF_DIR
 
 SWEEP = [
@@ -69,6 +69,16 @@ def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
                 assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
                 checked += 1
     assert checked == 8
+
+
+def test_the_hydra_files_are_omegaconfs_yaml_text_for_text(tmp_path):
+    awkward = {"bool": "true", "int": "1", "float": "1e-3", "none": None, "text": "naïve: #1",
+               "long": "x" * 120 + " y", "lines": "a\nb", "list": [1.5, "off", "${x}"]}  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        job = loader.load_configuration("config", [f"hydra.sweep.dir={tmp_path}"], RunMode.MULTIRUN)
+    for node in (*split(job), job.hydra.overrides.task, OmegaConf.create(awkward)):
+        assert to_yaml(node) == OmegaConf.to_yaml(node)
 
 
 def fake_run(tmp_path: Path, x: float) -> Run:

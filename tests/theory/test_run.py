@@ -51,3 +51,14 @@ def test_a_diverged_run_records_none(tmp_path):
 def test_theory_enabled_false_measures_nothing(tmp_path):
     metrics = train(compose_config(*TINY, "theory.enabled=false"), tmp_path)
     assert not set(run.KEYS) & set(metrics)
+
+
+def test_a_memoised_net_starts_each_run_from_its_initial_weights(tmp_path):
+    run._memo.clear(), run._nets.clear()
+    fresh = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "fresh")
+    run._memo.clear(), run._nets.clear()
+    train(compose_config(*TINY, "optimizer.lr=0.5"), tmp_path / "other")  # trains the net's twin
+    run._memo.clear()  # the init quantities are measured again, on the net the last run left
+    again = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "again")
+    assert len(run._nets) == 1  # built once for both runs
+    assert {k: again[k] for k in run.KEYS} == {k: fresh[k] for k in run.KEYS}
