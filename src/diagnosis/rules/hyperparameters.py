@@ -47,9 +47,9 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
     edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
     fix = (  # just below 2/λ when the rate is past it, else a step of STEP_TARGET
-        suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.ratio, e.step)
+        suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.pace, e.step)
         if edge is not None and edge.ratio > 1
-        else suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        else suggest.lower_learning_rate(e.facts, e.pace, e.step)
     )
     return Finding(
         "learning_rate_too_high",
@@ -81,10 +81,10 @@ def learning_rate_too_low(e: Evidence) -> Finding | None:
     return Finding(
         "learning_rate_too_low",
         0.7,
-        f"{steps} steps of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
+        f"{steps} steps of {e.pace:.2g}x the weights' size add up to {e.movement:.2g} (runs "
         f"here converge from ~{MOVEMENT_LOW:g}); loss {trajectory}, {e.init.loss:.3g} -> "
         f"{e.losses[-1]:.3g}",
-        suggest.learning_rate(e.facts, factor, e.ratio, e.step),
+        suggest.learning_rate(e.facts, factor, e.pace, e.step),
         {
             "movement": e.movement,
             "probe_step_ratio": e.ratio,
@@ -107,10 +107,10 @@ def too_few_updates(e: Evidence) -> Finding | None:
     return Finding(
         "too_few_updates",
         0.7,
-        f"{steps} updates of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
+        f"{steps} updates of {e.pace:.2g}x the weights' size add up to {e.movement:.2g} (runs "
         f"here converge from ~{MOVEMENT_LOW:g}), and the steps cannot safely grow (loss "
         f"{trajectory}, step {e.step:.2g}x at batch size {e.facts.batch_size})",
-        suggest.more_updates(e.facts, e.ratio, e.step),
+        suggest.more_updates(e.facts, e.pace, e.step),
         {"movement": e.movement, "steps": steps, "step_ratio": e.step, "trajectory": trajectory},
     )
 
@@ -143,7 +143,7 @@ def output_collapse(e: Evidence) -> Finding | None:
     if not e.facts.takes_logits:
         fix = suggest.switch("loss", "cross_entropy", e.facts.loss_node)  # no prior plateau
     elif e.trajectory() in UNSTABLE or e.step > STEP_HIGH:
-        fix = suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        fix = suggest.lower_learning_rate(e.facts, e.pace, e.step)
     else:
         fix = f"trainer.epochs={3 * e.facts.epochs}"
     return Finding(
