@@ -224,3 +224,19 @@ def test_a_sigmoid_net_moves_at_a_quarter_of_its_step():
     assert e.movement == pytest.approx(0.5)
     # 5 / 0.0125 = 400 updates: 20 per epoch, batch size 64
     assert hyperparameters.too_few_updates(e).suggestion == "trainer.batch_size=64"
+
+
+def test_a_loss_spike_past_the_edge_is_a_rate_too_high_even_with_modest_steps():
+    # Sigmoid at full batch, lr 1: step 0.22 (below 0.5), λ 5.9 at init (2/λ = 0.34); the
+    # first epoch's loss 25.7 from 2.43 at init, then stuck at the constant output's 2.3.
+    spike = [25.7, 8.8] + [2.3] * 18
+
+    def run(sharpness: float, losses: list[float]):
+        return evidence(facts={"lr": 1.0}, init={"loss": 2.43, "update_ratios": {"a:W": 0.22}},
+                        metrics={"sharpness_init": sharpness}, epoch_losses=losses)  # fmt: skip
+
+    f = hyperparameters.learning_rate_too_high(run(5.9, spike))
+    assert f.suggestion == "optimizer.lr=0.2"  # just below 2/λ
+    assert "reached 11x the init loss" in f.summary
+    assert hyperparameters.learning_rate_too_high(run(5.9, [2.3] * 20)) is None  # no spike
+    assert hyperparameters.learning_rate_too_high(run(1.0, spike)) is None  # below 2/λ

@@ -4,9 +4,11 @@ learning rate and the batch size; then the fallbacks (< 0.5): too few epochs, on
 
 from __future__ import annotations
 
+import math
+
 from src.diagnosis import suggest
 from src.diagnosis.evidence import Evidence
-from src.diagnosis.rules.common import COLLAPSE, STEP_HIGH, UNSTABLE, Finding, pct
+from src.diagnosis.rules.common import COLLAPSE, SPIKE, STEP_HIGH, UNSTABLE, Finding, pct
 from src.diagnosis.suggest import BATCH_TARGET, MOVEMENT_LOW, MOVEMENT_TARGET, STEP_TARGET
 from src.theory.stability import stability
 
@@ -36,7 +38,9 @@ def batch_too_small_for_lr(e: Evidence) -> Finding | None:
 
 
 def learning_rate_too_high(e: Evidence) -> Finding | None:
-    if not (e.ratio > STEP_HIGH or e.diverged):
+    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    spike = _spike(e) if edge is not None and edge.ratio > 1 else 0.0
+    if not (e.ratio > STEP_HIGH or e.diverged or spike >= SPIKE):
         return None
     if e.diverged and e.ratio <= STEP_HIGH < e.step:
         return None  # the batch, not the rate: batch_too_small_for_lr speaks
@@ -45,7 +49,7 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     names = {None: "a batch other than the probe", "loss": "the loss"}
     where = names.get(e.nonfinite_layer, e.nonfinite_layer)
     blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
-    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    blew += f"; an epoch's loss reached {spike:.2g}x the init loss" if spike >= SPIKE else ""
     fix = (  # just below 2/λ when the rate is past it, else a step of STEP_TARGET
         suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.pace, e.step)
         if edge is not None and edge.ratio > 1
@@ -66,6 +70,12 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
             **(edge.evidence() if edge else {}),
         },
     )
+
+
+def _spike(e: Evidence) -> float:
+    """The largest epoch's training loss over the loss at init (finite values only)."""
+    finite = [x for x in e.epoch_losses if math.isfinite(x)]
+    return max(finite, default=0.0) / e.init.loss if e.init.loss > 0 else 0.0
 
 
 def learning_rate_too_low(e: Evidence) -> Finding | None:
