@@ -104,6 +104,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tries", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--maps", type=Path, default=MAPS, help="where the default twin's maps go")
+    parser.add_argument("--keep", type=Path, help="keep the sweeps here")
     return parser.parse_args(argv)
 
 
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
             f"optimizer.lr={','.join(lrs)}"]  # fmt: skip
     facts, results = machine(), {}
     with tempfile.TemporaryDirectory(prefix="trainmap-repair-") as tmp:
+        tmp = args.keep or tmp
         for name, twin in TWINS.items():
             results[name] = sweep_and_repair(twin, grid, Path(tmp) / name, args.tries)
             print(f"{name}: {rates(results[name]['rows'])}", flush=True)

@@ -40,6 +40,7 @@ class Facts:
     output_activation: str  # model.output_activation without logits, else ''
     inits: dict[str, dict[str, Any]]  # 'init' / 'model.dense_init' -> node (no _partial_)
     loss_node: dict[str, Any]  # the `loss` group's node, for a suggested switch
+    gain: float = 1.0  # the hidden activation's largest slope near 0 (sigmoid 0.25, ReLU 1)
 
     @property
     def updates_per_epoch(self) -> int:
@@ -83,7 +84,15 @@ def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -
         output_activation="" if logits else str(model.get("output_activation", "identity")),
         inits=inits,
         loss_node=_plain_node(loss_node),
+        gain=_gain(act),
     )
+
+
+def _gain(act: Any) -> float:
+    """The activation's larger slope at +-1e-3: what it multiplies a small signal's gradient by."""
+    x = np.array([[-1e-3, 1e-3]])
+    act.forward(x.copy())
+    return float(np.max(act.backward(np.ones_like(x))))
 
 
 def _plain_node(node: dict[str, Any]) -> dict[str, Any]:
@@ -133,10 +142,25 @@ class Evidence:
         return self.ratio * (1.0 if math.isnan(self.noise) else max(self.noise, 1.0))
 
     @property
+    def pace(self) -> float:
+        """`ratio` as it lasts through training, at the hidden activation's gain (a sigmoid's
+        slope is at most 1/4: its hidden layers learn that much slower than the ratio, set by
+        the largest layer's step, says). A loss on outputs (no logits: MSE) has a gradient
+        proportional to its residual, which starts far above the best constant output's loss
+        and falls to it within the first updates: its ratio is discounted by baseline / init
+        loss (digits MSE: 0.45 / 3.4). Cross-entropy's p - y is kept."""
+        loss0, base = self.init.loss, self.facts.baseline_loss
+        pace = self.ratio * min(self.facts.gain, 1.0)
+        if self.facts.takes_logits or not loss0 > base > 0:
+            return pace
+        return pace * base / loss0
+
+    @property
     def movement(self) -> float:
-        """steps x ratio: how far the weights can travel in the whole run, relative to their
-        size; on this project's digits grid every run below ~2 fails to converge."""
-        return self.metrics.get("steps", 0) * self.ratio
+        """steps x pace: how far the weights can travel in the whole run, relative to their
+        size; on this project's digits grids (cross-entropy and MSE) every run below ~2 fails
+        to converge."""
+        return self.metrics.get("steps", 0) * self.pace
 
     @property
     def depth(self) -> int:

@@ -22,7 +22,7 @@ from src.diagnosis.evidence import Facts
 from src.names import INSTANTIATE_KEYS
 
 STEP_TARGET, BATCH_TARGET = 0.05, 0.35  # where a suggested lr / batch size aims the step
-MOVEMENT_LOW, MOVEMENT_TARGET = 2.0, 5.0  # steps x ratio: below 2 nothing converged; aim at 5
+MOVEMENT_LOW, MOVEMENT_TARGET = 2.0, 5.0  # steps x pace: below 2 nothing converged; aim at 5
 BATCH_FLOOR = 32  # more updates come from a smaller batch down to this, then from more epochs
 
 
@@ -42,30 +42,30 @@ def scaled_lr(facts: Facts, factor: float) -> float:
     return nice_below(facts.lr * factor)
 
 
-def learning_rate(facts: Facts, factor: float, ratio: float, step: float) -> str:
+def learning_rate(facts: Facts, factor: float, pace: float, step: float) -> str:
     """optimizer.lr scaled by `factor`, rounded down to 1/2/5 x 10^k; when the run's updates
-    at that rate would move the weights less than MOVEMENT_LOW (`ratio` per update at the probe
-    batch, `step` at the run's, both at the current rate), also more updates."""
+    at that rate would move the weights less than MOVEMENT_LOW (`pace` per update at the probe
+    batch, see Evidence.pace; `step` at the run's; both at the current rate), also more updates."""
     lr = scaled_lr(facts, factor)
     fix, scale = f"optimizer.lr={number(lr)}", lr / facts.lr
-    if ratio <= 0 or facts.updates * ratio * scale >= MOVEMENT_LOW:
+    if pace <= 0 or facts.updates * pace * scale >= MOVEMENT_LOW:
         return fix  # no gradient at all: no update count would move the weights
-    return f"{fix} {more_updates(facts, ratio * scale, step * scale)}"
+    return f"{fix} {more_updates(facts, pace * scale, step * scale)}"
 
 
-def lower_learning_rate(facts: Facts, ratio: float, step: float) -> str:
+def lower_learning_rate(facts: Facts, pace: float, step: float) -> str:
     """A learning rate whose step (at the run's batch size, at init) would be STEP_TARGET, or a
     tenth of the current one when the step is already below that."""
     factor = STEP_TARGET / step if step > STEP_TARGET else 0.1
-    return learning_rate(facts, factor, ratio, step)
+    return learning_rate(facts, factor, pace, step)
 
 
-def more_updates(facts: Facts, ratio: float, step: float) -> str:
-    """Enough updates of `ratio` x the weights' size (at the probe batch) to add up to
+def more_updates(facts: Facts, pace: float, step: float) -> str:
+    """Enough updates of `pace` x the weights' size (at the probe batch) to add up to
     MOVEMENT_TARGET: the same epochs at a smaller batch (a power of two >= BATCH_FLOOR, the
     same compute) while the run's `step` is <= STEP_TARGET, so that a smaller batch's noise
     leaves it well below STEP_HIGH; else more epochs at the run's batch size."""
-    needed = math.ceil(MOVEMENT_TARGET / ratio)
+    needed = math.ceil(MOVEMENT_TARGET / pace)
     per_epoch = math.ceil(needed / facts.epochs)
     batch = 2 ** math.floor(math.log2(max(facts.n_train / per_epoch, 1)))
     if step <= STEP_TARGET and BATCH_FLOOR <= batch < facts.batch_size:

@@ -17,7 +17,8 @@ FACTS = Facts(
     inits={"init": {"_target_": "src.init.he_normal"}},
     loss_node={"_target_": "src.loss.CrossEntropy"},
 )  # fmt: skip
-SIGMOID = {"activation": "Sigmoid", "rectifier": False, "keeps_scale": False, "saturates": True}
+SIGMOID = {"activation": "Sigmoid", "rectifier": False, "keeps_scale": False, "saturates": True,
+           "gain": 0.25}  # fmt: skip
 MSE = {"takes_logits": False, "baseline_loss": 0.45}  # one-hot targets, 10 classes
 
 

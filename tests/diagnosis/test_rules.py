@@ -198,3 +198,45 @@ def test_a_net_without_gradient_gets_no_update_count():
     e = big_batch(0.0, last={"dead_relu": 1.0}, epoch_losses=[2.3] * 20)
     assert hyperparameters.too_few_updates(e) is None
     assert "trainer" not in hyperparameters.learning_rate_too_low(e).suggestion
+
+
+
+def at_the_step_target(**facts):
+    """A run at batch size 1024 whose steps are already STEP_TARGET: 40 x 0.05 = 2.0."""
+    return evidence(facts={"batch_size": 1024, **facts}, metrics={"steps": 40}, noise=1.0,
+                    init={"loss": 3.6, "update_ratios": {"a:W": 0.05}})  # fmt: skip
+
+
+def test_an_mse_residual_above_the_constant_output_discounts_the_init_steps():
+    # MSE's gradient is its residual; an init loss 8x the best constant output's (3.6 vs 0.45)
+    # falls to it within the first updates: each counts 0.05 / 8, and 40 move 0.25, not 2.
+    cross_entropy, mse = at_the_step_target(), at_the_step_target(**MSE)
+    assert cross_entropy.movement == pytest.approx(2.0)
+    assert hyperparameters.too_few_updates(cross_entropy) is None
+    assert mse.pace == pytest.approx(0.05 * 0.45 / 3.6)
+    assert mse.movement == pytest.approx(0.25)
+    # 5 / 0.00625 = 800 updates: 40 per epoch, batch size 32
+    assert hyperparameters.too_few_updates(mse).suggestion == "trainer.batch_size=32"
+
+
+def test_a_sigmoid_net_moves_at_a_quarter_of_its_step():
+    e = at_the_step_target(**SIGMOID)  # sigmoid' <= 1/4: 40 x 0.05 / 4 = 0.5
+    assert e.movement == pytest.approx(0.5)
+    # 5 / 0.0125 = 400 updates: 20 per epoch, batch size 64
+    assert hyperparameters.too_few_updates(e).suggestion == "trainer.batch_size=64"
+
+
+def test_a_loss_spike_past_the_edge_is_a_rate_too_high_even_with_modest_steps():
+    # Sigmoid at full batch, lr 1: step 0.22 (below 0.5), λ 5.9 at init (2/λ = 0.34); the
+    # first epoch's loss 25.7 from 2.43 at init, then stuck at the constant output's 2.3.
+    spike = [25.7, 8.8] + [2.3] * 18
+
+    def run(sharpness: float, losses: list[float]):
+        return evidence(facts={"lr": 1.0}, init={"loss": 2.43, "update_ratios": {"a:W": 0.22}},
+                        metrics={"sharpness_init": sharpness}, epoch_losses=losses)  # fmt: skip
+
+    f = hyperparameters.learning_rate_too_high(run(5.9, spike))
+    assert f.suggestion == "optimizer.lr=0.2"  # just below 2/λ
+    assert "reached 11x the init loss" in f.summary
+    assert hyperparameters.learning_rate_too_high(run(5.9, [2.3] * 20)) is None  # no spike
+    assert hyperparameters.learning_rate_too_high(run(1.0, spike)) is None  # below 2/λ

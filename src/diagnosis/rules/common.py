@@ -16,6 +16,7 @@ VANISHING = 0.04  # first/last gradient norm ratio at init; nets here stall from
 EXPLODING = 1e3  # the same ratio, the other way
 GROWTH, SHRINK = 2.0, 0.5  # pre-activation RMS factor per ReLU or tanh layer at init
 STEP_HIGH = 0.5  # ||step|| / ||w||: the digits grid converges up to 0.38, stalls from 0.58
+SPIKE = 1.5  # an epoch's loss / init loss past 2/λ: the catapult (digits sigmoid: 10x)
 LOGITS_HIGH = 5.0  # logit RMS at init: softmax near one-hot, sigmoid/tanh past the knee
 COLLAPSE = 0.9  # share of test samples given the most predicted class
 RAW_MAX = 10.0  # max |x| above this (or integer pixels > 1) counts as unnormalized

@@ -4,9 +4,11 @@ learning rate and the batch size; then the fallbacks (< 0.5): too few epochs, on
 
 from __future__ import annotations
 
+import math
+
 from src.diagnosis import suggest
 from src.diagnosis.evidence import Evidence
-from src.diagnosis.rules.common import COLLAPSE, STEP_HIGH, UNSTABLE, Finding, pct
+from src.diagnosis.rules.common import COLLAPSE, SPIKE, STEP_HIGH, UNSTABLE, Finding, pct
 from src.diagnosis.suggest import BATCH_TARGET, MOVEMENT_LOW, MOVEMENT_TARGET, STEP_TARGET
 from src.theory.stability import stability
 
@@ -36,7 +38,9 @@ def batch_too_small_for_lr(e: Evidence) -> Finding | None:
 
 
 def learning_rate_too_high(e: Evidence) -> Finding | None:
-    if not (e.ratio > STEP_HIGH or e.diverged):
+    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    spike = _spike(e) if edge is not None and edge.ratio > 1 else 0.0
+    if not (e.ratio > STEP_HIGH or e.diverged or spike >= SPIKE):
         return None
     if e.diverged and e.ratio <= STEP_HIGH < e.step:
         return None  # the batch, not the rate: batch_too_small_for_lr speaks
@@ -45,11 +49,11 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     names = {None: "a batch other than the probe", "loss": "the loss"}
     where = names.get(e.nonfinite_layer, e.nonfinite_layer)
     blew = f"; non-finite at step {step} in {where}" if e.diverged else ""
-    edge = stability(e.facts.lr, e.metrics)  # λ measured at init (src/theory), when there is one
+    blew += f"; an epoch's loss reached {spike:.2g}x the init loss" if spike >= SPIKE else ""
     fix = (  # just below 2/λ when the rate is past it, else a step of STEP_TARGET
-        suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.ratio, e.step)
+        suggest.learning_rate(e.facts, edge.edge / e.facts.lr, e.pace, e.step)
         if edge is not None and edge.ratio > 1
-        else suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        else suggest.lower_learning_rate(e.facts, e.pace, e.step)
     )
     return Finding(
         "learning_rate_too_high",
@@ -68,6 +72,12 @@ def learning_rate_too_high(e: Evidence) -> Finding | None:
     )
 
 
+def _spike(e: Evidence) -> float:
+    """The largest epoch's training loss over the loss at init (finite values only)."""
+    finite = [x for x in e.epoch_losses if math.isfinite(x)]
+    return max(finite, default=0.0) / e.init.loss if e.init.loss > 0 else 0.0
+
+
 def learning_rate_too_low(e: Evidence) -> Finding | None:
     trajectory = e.trajectory()
     if e.diverged or e.movement >= MOVEMENT_LOW or trajectory in UNSTABLE:
@@ -81,10 +91,10 @@ def learning_rate_too_low(e: Evidence) -> Finding | None:
     return Finding(
         "learning_rate_too_low",
         0.7,
-        f"{steps} steps of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
+        f"{steps} steps of {e.pace:.2g}x the weights' size add up to {e.movement:.2g} (runs "
         f"here converge from ~{MOVEMENT_LOW:g}); loss {trajectory}, {e.init.loss:.3g} -> "
         f"{e.losses[-1]:.3g}",
-        suggest.learning_rate(e.facts, factor, e.ratio, e.step),
+        suggest.learning_rate(e.facts, factor, e.pace, e.step),
         {
             "movement": e.movement,
             "probe_step_ratio": e.ratio,
@@ -107,10 +117,10 @@ def too_few_updates(e: Evidence) -> Finding | None:
     return Finding(
         "too_few_updates",
         0.7,
-        f"{steps} updates of {e.ratio:.2g}x the weights' size add up to {e.movement:.2g} (runs "
+        f"{steps} updates of {e.pace:.2g}x the weights' size add up to {e.movement:.2g} (runs "
         f"here converge from ~{MOVEMENT_LOW:g}), and the steps cannot safely grow (loss "
         f"{trajectory}, step {e.step:.2g}x at batch size {e.facts.batch_size})",
-        suggest.more_updates(e.facts, e.ratio, e.step),
+        suggest.more_updates(e.facts, e.pace, e.step),
         {"movement": e.movement, "steps": steps, "step_ratio": e.step, "trajectory": trajectory},
     )
 
@@ -143,7 +153,7 @@ def output_collapse(e: Evidence) -> Finding | None:
     if not e.facts.takes_logits:
         fix = suggest.switch("loss", "cross_entropy", e.facts.loss_node)  # no prior plateau
     elif e.trajectory() in UNSTABLE or e.step > STEP_HIGH:
-        fix = suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        fix = suggest.lower_learning_rate(e.facts, e.pace, e.step)
     else:
         fix = f"trainer.epochs={3 * e.facts.epochs}"
     return Finding(

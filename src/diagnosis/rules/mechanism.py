@@ -31,7 +31,7 @@ def dead_relu(e: Evidence) -> Finding | None:
     if at_init >= DEAD:
         fix = suggest.zero_mean_init(e.facts) or "activation=leaky_relu"
     else:
-        fix = suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        fix = suggest.lower_learning_rate(e.facts, e.pace, e.step)
     big = f"; one step moved the weights by {e.step:.2g}x their size" if e.step > STEP_HIGH else ""
     return Finding(
         "dead_relu",
@@ -66,7 +66,7 @@ def saturated_activation(e: Evidence) -> Finding | None:
         fix, when = suggest.init_scale(e.facts, e.fans), "already at init"
     elif hidden_last >= SATURATED:
         where, share = f"hidden {e.facts.activation}", hidden_last
-        fix = suggest.lower_learning_rate(e.facts, e.ratio, e.step)
+        fix = suggest.lower_learning_rate(e.facts, e.pace, e.step)
         when = f"{pct(hidden_init)} at init; the steps pushed them there"
     else:
         return None
