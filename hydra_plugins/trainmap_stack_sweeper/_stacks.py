@@ -14,6 +14,7 @@ from typing import Any
 Cell = list[str]
 STACK_KEY = "hydra.sweeper.stack"
 PER_JOB_FOLDERS = ("hydra.job.num", "hydra.job.id")  # a subdir naming jobs, not cells
+BATCH_KEY = "trainer.batch_size"  # a run's updates per epoch go as 1 / its value
 UNQUOTABLE = ("'", "\\")  # values the job could not get back from a quoted list: never stacked
 
 
@@ -21,10 +22,13 @@ def form_stacks(
     cells: Sequence[Cell], keys: Sequence[str], stackable: Collection[str], max_stack: int,
     workers: int,
 ) -> list[list[Cell]]:  # fmt: skip
-    """Stacks of cells, in grid order: same non-stackable overrides, at most `max_stack` each.
+    """Stacks of cells with the same non-stackable overrides, at most `max_stack` each, the
+    costliest first (so that a pool of `workers` starts on them).
 
-    Groups larger than `max_stack` split into even stacks; while there are fewer stacks than
-    `workers`, the largest splits in two, so that no worker sits idle.
+    Groups larger than `max_stack` split into even stacks. Then, while a stack would keep one
+    worker busy longer than an even share of the whole sweep (or a worker would sit idle), the
+    costliest splits in two: batch size 1 has most of a sweep's steps, and one core on it alone
+    would leave the other idle.
     """
     positions = [i for i, key in enumerate(keys) if key in stackable]
     groups: dict[tuple, list[Cell]] = {}
@@ -33,12 +37,30 @@ def form_stacks(
         shared = tuple(v for i, v in enumerate(cell) if i not in positions)
         groups.setdefault((n,) if alone else shared, []).append(list(cell))  # (n,): its own
     stacks = [part for group in groups.values() for part in split_evenly(group, max_stack)]
-    while len(stacks) < workers:
-        largest = max(range(len(stacks)), key=lambda i: len(stacks[i]), default=None)
-        if largest is None or len(stacks[largest]) < 2:
+    share = sum(cost(stack, keys) for stack in stacks) / max(workers, 1)
+    while stacks:
+        costliest = max(range(len(stacks)), key=lambda i: cost(stacks[i], keys))
+        big = stacks[costliest]
+        if len(big) < 2 or (len(stacks) >= workers and cost(big, keys) <= share):
             break
-        stacks[largest : largest + 1] = split_evenly(stacks[largest], -(-len(stacks[largest]) // 2))
-    return stacks
+        stacks[costliest : costliest + 1] = split_evenly(big, -(-len(big) // 2))
+    return sorted(stacks, key=lambda stack: -cost(stack, keys))
+
+
+def cost(stack: Sequence[Cell], keys: Sequence[str]) -> float:
+    """A stack's training time, relatively: its runs' updates, 1 / batch size each (the rest
+    of a sweep's cells share data and epochs); 1 per run when the batch size is not swept."""
+    where = keys.index(BATCH_KEY) if BATCH_KEY in keys else None
+    if where is None:
+        return float(len(stack))
+    return sum(1.0 / max(_number(cell[where].split("=", 1)[1]), 1.0) for cell in stack)
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 1.0
 
 
 def split_evenly(cells: list[Cell], most: int) -> list[list[Cell]]:

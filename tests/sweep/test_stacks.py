@@ -50,8 +50,12 @@ def test_big_groups_split_evenly_under_the_cap():
 
 def test_too_few_stacks_for_the_workers_split_the_largest():
     cells = grid([1, 16], ["0.1", "1"], [0, 1, 2])  # two groups of 6
-    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=2)] == [6, 6]
-    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=3)] == [3, 3, 6]
+    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=1)] == [6, 6]
+    # Batch size 1 holds 16/17 of the steps: it splits until no stack exceeds a worker's share.
+    two = form_stacks(cells, KEYS, STACKABLE, 64, workers=2)
+    assert [len(s) for s in two] == [3, 3, 6]
+    assert {c[0] for c in two[0] + two[1]} == {"trainer.batch_size=1"}  # costliest first
+    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=3)] == [2, 2, 1, 1, 6]
     single = grid([1], ["0.1"], [0])
     assert form_stacks(single, KEYS, STACKABLE, 64, workers=4) == [single]
 
