@@ -107,9 +107,10 @@ def main(argv: list[str] | None = None) -> None:
             results[name] = (runs, wall, found)
     facts["load_after"] = report.load()
     head = [
-        "# Edge search vs uniform log grid (default net: digits, MLP 64-100-10, relu, SGD)", "",
-        f"Measured {facts['date']} on {facts['cpu']} ({facts['software']}); tree {facts['tree']};",
-        f"load average {facts['load_before']} before, {facts['load_after']} after.", "",
+        *report.heading(
+            "Edge search vs uniform log grid (default net: digits, MLP 64-100-10, relu, SGD)",
+            facts,
+        ),
         f"Batch sizes {setup['batches']}; lr {low:g} … {high:g}; resolution {args.resolution}"
         f" (uniform grid: {len(grid)} lrs, step {step:.4f}). Both with n_jobs=2, logger=none.",
     ]  # fmt: skip

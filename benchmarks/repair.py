@@ -125,9 +125,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.copy(Path(tmp) / "default" / png, args.maps / f"repair_{png}")
     facts["load_after"] = report.load()
     head = [
-        "# Repairing failed cells (digits, MLP 64-100-10, SGD, 20 epochs)", "",
-        f"Measured {facts['date']} on {facts['cpu']} ({facts['software']}); tree {facts['tree']};",
-        f"load average {facts['load_before']} before, {facts['load_after']} after.", "",
+        *report.heading("Repairing failed cells (digits, MLP 64-100-10, SGD, 20 epochs)", facts),
         f"Grid: batch size {', '.join(map(str, setup['batches']))} x lr {', '.join(lrs)}"
         f"; sweeps and repairs with n_jobs=2, logger=none; `--tries {args.tries}`.",
     ]  # fmt: skip

@@ -28,6 +28,16 @@ def publish(text: str, out) -> None:
     print(f"written to {out}")
 
 
+def heading(title: str, facts: dict) -> list[str]:
+    """A result file's first lines: what was measured, on what, and how loaded the machine was
+    (`facts` from `machine()`, with `load_after` filled in once the measurement is done)."""
+    return [
+        f"# {title}", "",
+        f"Measured {facts['date']} on {facts['cpu']} ({facts['software']}); tree {facts['tree']};",
+        f"load average {facts['load_before']} before, {facts['load_after']} after.", "",
+    ]  # fmt: skip
+
+
 def machine(torch) -> dict:
     """What the numbers were measured on."""
     cpu = platform.processor() or "?"

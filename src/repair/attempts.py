@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from src.diagnosis.report import merge_overrides
-from src.errors import ConfigError, one_line
+from src.errors import ConfigError
 from src.results import OVERRIDES, read_metrics
+from src.sweep.collect import override_lines
 
 REPAIRS = "repairs"  # beside the original runs; holds no .hydra/, so a sweep never reads it
 
@@ -72,14 +71,7 @@ def top_suggestion(metrics: dict[str, Any]) -> str | None:
 
 def read_overrides(run_dir: Path) -> list[str]:
     """The run's recorded overrides. Raises ConfigError when the file is not a YAML list."""
-    path = run_dir / OVERRIDES
-    try:
-        loaded = yaml.safe_load(path.read_text()) or []
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({one_line(err)})") from err
-    if not isinstance(loaded, list):
-        raise ConfigError(f"{path}: expected a YAML list of overrides like '- optimizer.lr=0.1'")
-    return [str(line) for line in loaded]
+    return override_lines(run_dir, ConfigError)
 
 
 def is_run(folder: Path) -> bool:

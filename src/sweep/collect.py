@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from src.errors import DataError, one_line
+from src.errors import DataError, TrainmapError, one_line
 from src.names import NOT_THE_NETWORK, is_coordinate
 from src.results import OVERRIDES, read_metrics
 
@@ -72,14 +72,20 @@ def parse_overrides(lines: list[str]) -> dict[str, Value]:
 
 def read_cell(folder: Path) -> Cell:
     """The cell in `folder`. Raises DataError when its overrides.yaml is not a list of strings."""
+    return Cell(folder, parse_overrides(override_lines(folder)), read_metrics(folder))
+
+
+def override_lines(folder: Path, error: type[TrainmapError] = DataError) -> list[str]:
+    """The overrides a run in `folder` recorded. Raises `error` when the file is not a YAML
+    list (DataError for a sweep's cell; a command naming the folder may prefer ConfigError)."""
     path = folder / OVERRIDES
     try:
         lines = yaml.safe_load(path.read_text()) or []
     except yaml.YAMLError as err:
-        raise DataError(f"{path}: not valid YAML ({one_line(err)})") from err
+        raise error(f"{path}: not valid YAML ({one_line(err)})") from err
     if not isinstance(lines, list):
-        raise DataError(f"{path}: expected a YAML list of overrides like '- optimizer.lr=0.1'")
-    return Cell(folder, parse_overrides(lines), read_metrics(folder))
+        raise error(f"{path}: expected a YAML list of overrides like '- optimizer.lr=0.1'")
+    return [str(line) for line in lines]
 
 
 def collect(sweep_dir: Path) -> Sweep:
