@@ -27,9 +27,10 @@ def test_discovered_as_a_sweeper_plugin():
 @pytest.mark.parametrize(
     "launcher_name, overrides",
     [
-        ("basic", OVERRIDES),
+        # Each its own list: the suite extends the one it is given.
+        ("basic", [*OVERRIDES]),
         ("joblib", [*OVERRIDES, "hydra.launcher.n_jobs=2"]),
-        pytest.param("submitit_local", OVERRIDES, marks=pytest.mark.slow),
+        pytest.param("submitit_local", [*OVERRIDES], marks=pytest.mark.slow),
     ],
 )
 class TestEdgeSweeperBatches(BatchedSweeperTestSuite):
