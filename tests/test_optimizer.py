@@ -48,3 +48,40 @@ def test_adam_matches_bias_corrected_rule():
         np.testing.assert_allclose(got, w, rtol=1e-12)
     assert w1[0] == pytest.approx(1.0 - lr)  # first Adam step moves each weight by ~lr
     assert math.isclose(abs(w1[1]), 2.0 - lr)
+
+
+def test_defaults_are_pytorchs():
+    w, g = np.ones(2), np.ones(2)
+    assert SGD([(w, g)]).lr == 0.1  # ours: torch's SGD has no default rate
+    momentum = Momentum([(w, g)])
+    assert (momentum.lr, momentum.momentum) == (0.01, 0.9)
+    adam = Adam([(w, g)])
+    assert (adam.lr, adam.beta1, adam.beta2, adam.eps) == (0.001, 0.9, 0.999, 1e-8)
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "kwargs"),
+    [(SGD, {"lr": 0.1}), (Momentum, {"lr": 0.1, "momentum": 0.5}), (Adam, {"lr": 0.1})],
+)
+def test_every_parameter_is_updated_by_its_own_gradient(optimizer_class, kwargs):
+    # Two parameters of other shapes, three steps: elementwise rules, so each entry follows
+    # the path the same starting value takes alone.
+    (one, minus_two) = quadratic_steps(optimizer_class, 3, **kwargs)[-1]
+    w1, w2 = np.array([-2.0, 1.0, 1.0]), np.array([[1.0, -2.0], [-2.0, -2.0]])
+    g1, g2 = np.zeros_like(w1), np.zeros_like(w2)
+    opt = optimizer_class([(w1, g1), (w2, g2)], **kwargs)
+    for _ in range(3):
+        g1[:], g2[:] = w1, w2
+        opt.step()
+    np.testing.assert_allclose(w1, [minus_two, one, one], rtol=1e-12)
+    np.testing.assert_allclose(w2, [[one, minus_two], [minus_two, minus_two]], rtol=1e-12)
+
+
+def test_adam_bias_correction_over_ten_steps():
+    lr, b1, b2, eps = 0.05, 0.8, 0.9, 1e-3
+    got = quadratic_steps(Adam, 10, lr=lr, beta1=b1, beta2=b2, eps=eps)
+    w, m, v = np.array([1.0, -2.0]), 0.0, 0.0
+    for t in range(1, 11):
+        m, v = b1 * m + (1 - b1) * w, b2 * v + (1 - b2) * w * w
+        w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        np.testing.assert_allclose(got[t - 1], w, rtol=1e-12)

@@ -90,3 +90,60 @@ def test_evaluate_gives_predictions_and_whole_set_loss_across_chunks(monkeypatch
 def test_history_records_test_loss_per_epoch():
     _, history = run(epochs=3)
     assert len(history.test_losses) == 3 and all(np.isfinite(history.test_losses))
+
+
+def frozen_run(batch_size, epochs=2, on_step=None, on_epoch=None):
+    """A run whose steps are too small to move a weight: every loss is a function of init only."""
+    loss = CrossEntropy()
+    model = tiny_model(loss)
+    init_out = model.forward(tiny_problem()[0])
+    settings = Settings(epochs=epochs, batch_size=batch_size, dtype="float64")
+    hooks = {k: v for k, v in (("on_step", on_step), ("on_epoch", on_epoch)) if v}
+    history = fit(model, loss, SGD(model.parameters(), lr=1e-300), tiny_problem(), settings,
+                  np.random.default_rng(0), **hooks)  # fmt: skip
+    return history, init_out
+
+
+def test_epoch_loss_is_the_mean_over_samples_not_over_batches():
+    # 50 samples at batch 16: batches of 16, 16, 16 and 2. Averaging batch means would give the
+    # last 2 samples the weight of 16; dropping the weights entirely would give 1/16 of the loss.
+    x, y, x_test, y_test = tiny_problem()
+    history, init_out = frozen_run(batch_size=16)
+    by_hand = float(np.mean(np.log(np.exp(init_out).sum(axis=1)) - init_out[np.arange(50), y]))
+    assert history.epoch_losses == pytest.approx([by_hand, by_hand], rel=1e-12)
+    test_out = init_out[:20]  # the test set is the first 20 training samples
+    test_loss = np.mean(np.log(np.exp(test_out).sum(axis=1)) - test_out[np.arange(20), y_test])
+    assert history.test_losses == pytest.approx([test_loss, test_loss], rel=1e-12)
+    accuracy = float(np.mean(test_out.argmax(axis=1) == y_test))
+    assert history.test_accuracies == [accuracy, accuracy]
+    np.testing.assert_array_equal(history.test_predictions, test_out.argmax(axis=1))
+
+
+def test_each_step_reports_its_batch_loss_and_each_epoch_reshuffles():
+    steps, values, epochs = [], [], []
+    history, _ = frozen_run(
+        16, epochs=2, on_step=lambda s, v: (steps.append(s), values.append(v)),
+        on_epoch=lambda e, h: epochs.append((e, h.epochs_completed)),
+    )  # fmt: skip
+    assert steps == list(range(1, 9)) and history.steps == 8
+    assert epochs == [(0, 1), (1, 2)]
+    sizes = np.array([16, 16, 16, 2])
+    for epoch in range(2):
+        batch = np.array(values[4 * epoch : 4 * epoch + 4])
+        assert np.dot(batch, sizes) / 50 == pytest.approx(history.epoch_losses[epoch], rel=1e-12)
+    assert values[:4] != values[4:]  # another order in epoch 2, same frozen weights
+
+
+def test_a_nonfinite_loss_stops_before_any_epoch_is_recorded():
+    calls = []
+    loss = MSE()
+    model = tiny_model(loss)
+    x, y, x_test, y_test = tiny_problem()
+    x = x.copy()
+    x[:] = np.inf  # the first forward pass already gives a non-finite loss
+    history = fit(model, loss, SGD(model.parameters(), lr=0.1), (x, y, x_test, y_test),
+                  Settings(epochs=3, batch_size=8, dtype="float64"), np.random.default_rng(0),
+                  on_epoch=lambda e, h: calls.append(e))  # fmt: skip
+    assert history.first_nonfinite_step == 0 and history.steps == 0
+    assert history.epochs_completed == 0 and history.epoch_losses == [] and calls == []
+    assert history.test_accuracies == [] and history.test_predictions is None

@@ -1,0 +1,318 @@
+"""Mutation testing: change one thing in a module, run its fast tests, report what survives.
+
+    python scripts/mutate.py                          # every target below (diagnosis rules last)
+    python scripts/mutate.py src/loss.py              # one module, its default test selection
+    python scripts/mutate.py src/loss.py --tests tests/test_loss.py --list   # mutants only
+
+Each mutant is one edit of the module's syntax tree (operator swaps, comparison flips, constant
+changes, a negated condition, a dropped statement, max <-> min); the module is rewritten from the
+tree, so comments and layout differ from the original but nothing else does. Mutants run in two
+copies of the repository (never in the working tree) with
+`pytest -x -q -p no:cacheprovider -m "not slow" <tests>`; any test failure, import error or
+timeout kills a mutant (a hang counts as killed and is reported as a timeout). Annotations
+(the config schema, checked by the bad-input tests), docstrings, f-strings and other strings are
+not mutated. Mutants listed in EQUIVALENT cannot change behaviour and are left out of the score.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before numpy loads: one BLAS thread per test run, two runs at a time at most.
+os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+import argparse  # noqa: E402
+import ast  # noqa: E402
+import difflib  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# Imported once here, inherited by every forked test run: the run then skips their start-up.
+import hydra  # noqa: E402, F401
+import numpy  # noqa: E402, F401
+import omegaconf  # noqa: E402, F401
+import pytest  # noqa: E402
+
+sys.dont_write_bytecode = True  # a mutant must never leave a .pyc that a later run could load
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYER_TESTS = ["tests/layers", "tests/model"]
+RULE_TESTS = ["tests/diagnosis/test_rules.py", "tests/diagnosis/test_rule_values.py"]
+TARGETS = {
+    "src/trainer.py": ["tests/test_trainer.py"],
+    "src/loss.py": ["tests/test_loss.py"],
+    "src/optimizer.py": ["tests/test_optimizer.py"],
+    "src/outcome.py": ["tests/test_outcome.py"],
+    "src/activation.py": ["tests/test_activation.py"],
+    "src/layers/base.py": LAYER_TESTS,
+    "src/layers/dense.py": LAYER_TESTS,
+    "src/layers/conv.py": LAYER_TESTS,
+    "src/layers/im2col.py": LAYER_TESTS,
+    "src/layers/pool.py": LAYER_TESTS,
+    "src/layers/flatten.py": LAYER_TESTS,
+    "src/diagnosis/rules.py": RULE_TESTS,
+    "src/diagnosis/training.py": RULE_TESTS,
+}
+# (module, original line stripped, mutation) -> why the mutant cannot change behaviour.
+EQUIVALENT = {
+    ("src/trainer.py", "EVAL_CHUNK = 1024  # test samples per forward pass: bounds memory for "
+     "wide CNN activations", "1024 -> 1025"): "the evaluation chunk size only bounds memory",
+}
+SWAPS: dict[type, type] = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Mult, ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult,
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+    ast.In: ast.NotIn, ast.NotIn: ast.In, ast.And: ast.Or, ast.Or: ast.And,
+}  # fmt: skip
+SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+           ast.Mod: "%", ast.Pow: "**", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+           ast.Eq: "==", ast.NotEq: "!=", ast.Is: "is", ast.IsNot: "is not", ast.In: "in",
+           ast.NotIn: "not in", ast.And: "and", ast.Or: "or"}  # fmt: skip
+NAMES = {"maximum": "minimum", "minimum": "maximum", "max": "min", "min": "max",
+         "argmax": "argmin", "argmin": "argmax"}  # fmt: skip
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
+               # hydra's pytest plugin was imported before pytest could rewrite its asserts
+               "-W", "ignore::pytest.PytestAssertRewriteWarning"]  # fmt: skip
+Option = tuple[str, Callable[[ast.AST], ast.AST]]
+
+
+def swap_op(op: ast.AST) -> Option:
+    new = SWAPS[type(op)]
+    return f"{SYMBOLS[type(op)]} -> {SYMBOLS[new]}", lambda node: _replace_op(node, op, new())
+
+
+def _replace_op(node: ast.AST, old: ast.AST, new: ast.AST) -> ast.AST:
+    if isinstance(node, ast.Compare):
+        node.ops = [new if op is old else op for op in node.ops]
+    else:
+        node.op = new
+    return node
+
+
+def constant_options(value: object) -> list[Option]:
+    if isinstance(value, bool):
+        return [(f"{value} -> {not value}", lambda node: ast.Constant(not value))]
+    if not isinstance(value, int | float):
+        return []
+    changes = {0: [1], 1: [0, 2]}.get(value, [value + 1])
+    return [(f"{value!r} -> {new!r}", lambda node, new=new: ast.Constant(new))
+            for new in (type(value)(c) for c in changes)]  # fmt: skip
+
+
+def options(node: ast.AST, in_function: bool) -> list[Option]:
+    """Every mutation of this one node, as (description, node -> replacement)."""
+    if isinstance(node, ast.BinOp | ast.AugAssign | ast.BoolOp) and type(node.op) in SWAPS:
+        found = [swap_op(node.op)]
+        if isinstance(node, ast.AugAssign) and in_function:
+            found.append(("drop augmented assignment", lambda n: ast.Pass()))
+        return found
+    if isinstance(node, ast.Compare):
+        return [swap_op(op) for op in node.ops if type(op) in SWAPS]
+    if isinstance(node, ast.Constant):
+        return constant_options(node.value)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not | ast.USub):
+        return [(f"drop unary {'not' if isinstance(node.op, ast.Not) else '-'}",
+                 lambda n: n.operand)]  # fmt: skip
+    if isinstance(node, ast.If | ast.While | ast.IfExp) and not _is_not(node.test):
+        return [("negate condition", _negate)]
+    if isinstance(node, ast.Attribute) and node.attr in NAMES:
+        new = NAMES[node.attr]
+        return [(f".{node.attr} -> .{new}", lambda n: ast.Attribute(n.value, new, n.ctx))]
+    if in_function and _droppable(node):
+        return [("drop statement", lambda n: ast.Pass())]
+    return []
+
+
+def _is_not(test: ast.AST) -> bool:
+    return isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+
+
+def _negate(node: ast.AST) -> ast.AST:
+    node.test = ast.UnaryOp(ast.Not(), node.test)
+    return node
+
+
+def _droppable(node: ast.AST) -> bool:
+    """Calls for their effect, writes into attributes or array slices, break and continue."""
+    if isinstance(node, ast.Expr):
+        return not isinstance(node.value, ast.Constant)  # docstrings stay
+    if isinstance(node, ast.Assign):
+        return all(isinstance(t, ast.Attribute | ast.Subscript) for t in node.targets)
+    return isinstance(node, ast.Break | ast.Continue)
+
+
+class Mutator(ast.NodeTransformer):
+    """Numbers every mutation site in a fixed order; replaces site `target` if given."""
+
+    def __init__(self, target: int | None = None) -> None:
+        self.target, self.sites, self.depth = target, [], 0
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if isinstance(node, ast.JoinedStr | ast.arg) or _is_import(node):
+            return node
+        is_function = isinstance(node, ast.FunctionDef | ast.Lambda)
+        self.depth += is_function
+        if isinstance(node, ast.AnnAssign):
+            node.value = node.value and self.visit(node.value)
+        elif isinstance(node, ast.FunctionDef):
+            node.args.defaults = [self.visit(d) for d in node.args.defaults]
+            node.args.kw_defaults = [d and self.visit(d) for d in node.args.kw_defaults]
+            node.body = [self.visit(s) for s in node.body]
+        else:
+            node = self.generic_visit(node)
+        self.depth -= is_function
+        for description, make in options(node, self.depth > 0):
+            self.sites.append((getattr(node, "lineno", 0), description))
+            if len(self.sites) - 1 == self.target:
+                return ast.copy_location(make(node), node)
+        return node
+
+
+def _is_import(node: ast.AST) -> bool:
+    return isinstance(node, ast.ImportFrom | ast.Import)
+
+
+@dataclass
+class Mutant:
+    module: str
+    line: int
+    description: str
+    source: str
+    diff: str
+
+
+def mutants(module: str) -> Iterator[Mutant]:
+    """Every mutant of `module` (a path relative to the repository root)."""
+    text = (ROOT / module).read_text()
+    counter = Mutator()
+    original = ast.unparse(counter.visit(ast.parse(text)))
+    for index, (line, description) in enumerate(counter.sites):
+        source = ast.unparse(ast.fix_missing_locations(Mutator(index).visit(ast.parse(text))))
+        diff = difflib.unified_diff(original.splitlines(), source.splitlines(), lineterm="", n=0)
+        yield Mutant(module, line, description, source, "\n".join(list(diff)[2:]))
+
+
+def equivalent_reason(mutant: Mutant) -> str | None:
+    line = (ROOT / mutant.module).read_text().splitlines()[mutant.line - 1].strip()
+    return EQUIVALENT.get((mutant.module, line, mutant.description))
+
+
+def sandboxes(count: int, parent: Path) -> list[Path]:
+    """`count` copies of the repository: each running mutant owns one, the tree stays clean."""
+    ignore = shutil.ignore_patterns(".git", "outputs", "multirun", "__pycache__", ".*_cache")
+    return [Path(shutil.copytree(ROOT, parent / f"copy{i}", ignore=ignore)) for i in range(count)]
+
+
+def start_tests(copy: Path, tests: list[str]) -> int:
+    """Fork a child that runs pytest on `copy`; its exit status is pytest's.
+
+    The parent imported the heavy third-party modules once; the child imports `src` and `tests`
+    fresh from the copy, so each mutant costs a test run, not an interpreter start.
+    """
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 3
+    try:
+        os.setpgid(0, 0)  # its own process group: a timeout kills whatever it started
+        os.chdir(copy)
+        sys.path.insert(0, str(copy))
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        code = int(pytest.main([*PYTEST_ARGS, *tests]))
+    finally:
+        os._exit(code)
+
+
+def run_all(todo: list[Mutant], copies: list[Path], tests: list[str], timeout: float) -> list[str]:
+    """'survived', 'killed' or 'timeout' per mutant, at most one running per copy."""
+    results, waiting = [""] * len(todo), list(enumerate(todo))[::-1]
+    running: dict[int, tuple[int, Path, float]] = {}  # pid -> (index, copy, start time)
+    free = list(copies)
+    while waiting or running:
+        while waiting and free:
+            index, mutant = waiting.pop()
+            copy = free.pop()
+            (copy / mutant.module).write_text(mutant.source)
+            running[start_tests(copy, tests)] = (index, copy, time.monotonic())
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            _stop_overdue(running, results, timeout)
+            time.sleep(0.02)
+            continue
+        index, copy, _ = running.pop(pid)
+        module = todo[index].module
+        shutil.copyfile(ROOT / module, copy / module)  # restore before the copy is reused
+        free.append(copy)
+        if not results[index]:
+            results[index] = "survived" if os.waitstatus_to_exitcode(status) == 0 else "killed"
+    return results
+
+
+def _stop_overdue(running: dict[int, tuple[int, Path, float]], results: list[str],
+                  timeout: float) -> None:  # fmt: skip
+    for pid, (index, _, started) in running.items():
+        if not results[index] and time.monotonic() - started > timeout:
+            results[index] = "timeout"
+            os.killpg(pid, signal.SIGKILL)
+
+
+def baseline_seconds(module: str, copies: list[Path], tests: list[str]) -> float:
+    """Time of the unmutated selection, which must pass: else every mutant would 'die'."""
+    unchanged = Mutant(module, 0, "none", (ROOT / module).read_text(), "")
+    start = time.perf_counter()
+    if run_all([unchanged], copies[:1], tests, timeout=600) != ["survived"]:
+        sys.exit(f"error: the unmutated tests fail or do not exist: {' '.join(tests)}")
+    return time.perf_counter() - start
+
+
+def mutate_module(module: str, tests: list[str], copies: list[Path]) -> float:
+    """Run every mutant of `module`, print its score and survivors; returns the kill share."""
+    timeout = max(20.0, 5 * baseline_seconds(module, copies, tests))
+    todo, excluded = [], []
+    for mutant in mutants(module):
+        reason = equivalent_reason(mutant)
+        (excluded if reason else todo).append((mutant, reason))
+    results = run_all([m for m, _ in todo], copies, tests, timeout)
+    survivors = [m for (m, _), r in zip(todo, results) if r == "survived"]
+    killed = len(todo) - len(survivors)
+    share = killed / len(todo) if todo else 1.0
+    print(f"{module}: {killed}/{len(todo)} killed ({share:.0%}), "
+          f"{results.count('timeout')} of them by timeout ({timeout:.0f} s); "
+          f"{len(excluded)} equivalent excluded; tests: {' '.join(tests)}", flush=True)  # fmt: skip
+    for mutant, reason in excluded:
+        print(f"  excluded {mutant.module}:{mutant.line} {mutant.description}: {reason}")
+    for mutant in survivors:
+        print(f"  SURVIVED {mutant.module}:{mutant.line} {mutant.description}\n{mutant.diff}")
+    return share
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", default=list(TARGETS), help="paths under src/")
+    parser.add_argument("--tests", nargs="+", help="test selection (default: TARGETS' own)")
+    parser.add_argument("--jobs", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    args = parser.parse_args(argv)
+    if args.list:
+        for module in args.modules:
+            for m in mutants(module):
+                print(f"{m.module}:{m.line} {m.description}\n{m.diff}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        copies = sandboxes(args.jobs, Path(tmp))
+        for module in args.modules:
+            mutate_module(module, args.tests or TARGETS[module], copies)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
