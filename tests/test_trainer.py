@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import math
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from src import init, trainer
 from src.activation import ReLU
@@ -11,6 +13,7 @@ from src.loss import MSE, CrossEntropy
 from src.model.mlp import mlp
 from src.optimizer import SGD
 from src.trainer import FiniteGuard, Settings, evaluate, fit
+from tests.conftest import CONF_DIR
 
 
 def tiny_problem(n=50, d=3, k=2, seed=0):
@@ -147,3 +150,46 @@ def test_a_nonfinite_loss_stops_before_any_epoch_is_recorded():
     assert history.first_nonfinite_step == 0 and history.steps == 0
     assert history.epochs_completed == 0 and history.epoch_losses == [] and calls == []
     assert history.test_accuracies == [] and history.test_predictions is None
+
+
+class ConstantLoss:
+    """A loss that stays finite whatever the weights: only the parameter guard can stop a run."""
+
+    def forward(self, out, y):
+        self.shape = out.shape
+        return 1.0
+
+    def backward(self):
+        return np.zeros(self.shape)
+
+
+class PoisonAt:
+    """SGD that writes a NaN into the first weight at update `step`."""
+
+    def __init__(self, params, step):
+        self.sgd, self.w, self.step_at, self.count = SGD(params, lr=0.1), params[0][0], step, 0
+
+    def step(self):
+        self.sgd.step()
+        self.count += 1
+        if self.count == self.step_at:
+            self.w.flat[0] = np.nan
+
+
+def test_a_nonfinite_parameter_stops_the_run_at_that_step_even_if_the_loss_stays_finite():
+    model = tiny_model(CrossEntropy())
+    steps = []
+    history = fit(model, ConstantLoss(), PoisonAt(model.parameters(), step=6), tiny_problem(),
+                  Settings(epochs=4, batch_size=16, dtype="float64"), np.random.default_rng(0),
+                  on_step=lambda s, v: steps.append(s))  # fmt: skip
+    # 4 updates per epoch: the poisoned update 6 is in epoch 2, so only epoch 1 is recorded.
+    assert history.first_nonfinite_step == 6 and history.steps == 6 and steps == list(range(1, 7))
+    assert history.epochs_completed == 1 and history.epoch_losses == [1.0]
+
+
+def test_settings_defaults_are_the_config_defaults_and_frozen():
+    yaml = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "trainer" / "default.yaml"))
+    yaml.pop("_target_")
+    assert Settings() == Settings(**yaml)
+    with pytest.raises(FrozenInstanceError):
+        Settings().epochs = 3
