@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from src import init
 from src.layers.dense import Dense
@@ -27,3 +28,26 @@ def test_flatten_round_trips_shape(rng):
     x = rng.normal(size=(3, 4, 4, 2))
     assert layer.forward(x).shape == (3, 32)
     check_layer(layer, x, rng)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_dense_values_and_gradients_match_the_formulas(batch, rng):
+    # Batch 1 takes the outer-product path, larger batches the matmul.
+    layer = Dense(4, 3, init.he_normal, rng, np.dtype(np.float64))
+    layer.params["b"][:] = [0.5, -1.0, 2.0]
+    w, b = layer.params["W"].copy(), layer.params["b"].copy()
+    x, dy = rng.normal(size=(batch, 4)), rng.normal(size=(batch, 3))
+    np.testing.assert_allclose(layer.forward(x), x @ w + b, rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(dy.copy()), dy @ w.T, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], x.T @ dy, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], dy.sum(axis=0), rtol=1e-12)
+
+
+def test_dense_grads_follow_a_changing_batch_size(rng):
+    layer = Dense(2, 2, init.he_normal, rng, np.dtype(np.float64))
+    for batch in (3, 1, 2, 3):
+        x, dy = rng.normal(size=(batch, 2)), rng.normal(size=(batch, 2))
+        layer.forward(x)
+        layer.param_backward(dy)
+        np.testing.assert_allclose(layer.grads["b"], dy.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(layer.grads["W"], x.T @ dy, rtol=1e-12)
