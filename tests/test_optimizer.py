@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
+from src.checks import check_node
+from src.errors import ConfigError
 from src.optimizer import SGD, Adam, Momentum
 
 
@@ -85,3 +88,25 @@ def test_adam_bias_correction_over_ten_steps():
         m, v = b1 * m + (1 - b1) * w, b2 * v + (1 - b2) * w * w
         w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
         np.testing.assert_allclose(got[t - 1], w, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "bad", "good"),
+    [
+        ("SGD", "lr", [0, -1e-3, math.inf], [1e-9, 0.5, 1e6]),
+        ("Momentum", "momentum", [-0.1, 1.0, 1.5], [0.0, 0.5, 0.99]),
+        ("Adam", "beta1", [-0.1, 1.0], [0.0, 0.5]),
+        ("Adam", "beta2", [1.0, 2.0], [0.0, 0.999]),
+        ("Adam", "eps", [0, math.inf], [1e-12, 2.0]),
+    ],
+)
+def test_config_ranges(name, key, bad, good):
+    # The signature is the config schema: what `optimizer.<key>=...` accepts.
+    def check(value):
+        check_node(OmegaConf.create({"_target_": f"src.optimizer.{name}", key: value}), "optimizer")
+
+    for value in bad:
+        with pytest.raises(ConfigError, match=f"optimizer.{key}="):
+            check(value)
+    for value in good:
+        check(value)

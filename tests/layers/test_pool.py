@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from src.arrays import Array
+from src.checks import check_node
+from src.errors import ConfigError
 from src.layers.pool import MaxPool2D
 from tests.gradcheck import check_layer
 
@@ -62,3 +65,10 @@ def test_ties_send_the_gradient_to_one_winner_per_window() -> None:
     assert np.count_nonzero(dx) == dy.size
     np.testing.assert_array_equal(dx[:, 0:4:2, 0:4:2], dy)  # the first max: top-left
     assert not dx[:, 4].any()  # the floor: pixels outside every window get no gradient
+
+
+def test_config_accepts_sizes_and_strides_from_one() -> None:
+    for key in ("size", "stride"):
+        check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 1}), "pool")
+        with pytest.raises(ConfigError, match=f"pool.{key}=0: expected an integer >= 1"):
+            check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 0}), "pool")
