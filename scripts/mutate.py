@@ -42,7 +42,8 @@ import pytest  # noqa: E402
 sys.dont_write_bytecode = True  # a mutant must never leave a .pyc that a later run could load
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYER_TESTS = ["tests/layers", "tests/model"]
+LAYERS = "tests/layers"
+DENSE, CONV, POOL = f"{LAYERS}/test_dense.py", f"{LAYERS}/test_conv.py", f"{LAYERS}/test_pool.py"
 RULE_TESTS = ["tests/diagnosis/test_rules.py", "tests/diagnosis/test_rule_values.py"]
 TARGETS = {
     "src/trainer.py": ["tests/test_trainer.py"],
@@ -50,12 +51,12 @@ TARGETS = {
     "src/optimizer.py": ["tests/test_optimizer.py"],
     "src/outcome.py": ["tests/test_outcome.py"],
     "src/activation.py": ["tests/test_activation.py"],
-    "src/layers/base.py": LAYER_TESTS,
-    "src/layers/dense.py": LAYER_TESTS,
-    "src/layers/conv.py": LAYER_TESTS,
-    "src/layers/im2col.py": LAYER_TESTS,
-    "src/layers/pool.py": LAYER_TESTS,
-    "src/layers/flatten.py": LAYER_TESTS,
+    "src/layers/base.py": [CONV, "tests/model"],
+    "src/layers/dense.py": [DENSE],
+    "src/layers/conv.py": [CONV],
+    "src/layers/im2col.py": [CONV, POOL],
+    "src/layers/pool.py": [POOL],
+    "src/layers/flatten.py": [DENSE],
     "src/diagnosis/rules.py": RULE_TESTS,
     "src/diagnosis/training.py": RULE_TESTS,
 }
@@ -67,6 +68,8 @@ EQUIVALENT = {
         f"numpy reads any negative size as 'the rest'; {GUARD}",
     ("src/trainer.py", "self.matrices = [p.reshape(-1, p.shape[-0]) for p in params]"):
         f"shape[0] divides the size; {GUARD}",
+    ("src/layers/base.py", "pass"): "only parameter-free layers inherit param_backward, and for "
+        "them it has nothing to fill: Dense and Conv2D override it",
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
 }  # fmt: skip
