@@ -61,17 +61,33 @@ TARGETS = {
     "src/diagnosis/training.py": RULE_TESTS,
 }
 # (module, the mutated line as the report prints it) -> why the mutant cannot change behaviour.
+REST = "numpy reads any negative size as 'the rest'"
 GUARD = "the guard reads the same entries through any matrix view"
+WIDTH = "only the width of the winner offsets changes; each width holds size**2 - 1 for size <= 16"
+WINNER = "winner = np.zeros(y.shape, dtype=np.min_scalar_type("
 EQUIVALENT = {
     ("src/trainer.py", "EVAL_CHUNK = 1025"): "the evaluation chunk only bounds memory",
     ("src/trainer.py", "self.matrices = [p.reshape(-2, p.shape[-1]) for p in params]"):
-        f"numpy reads any negative size as 'the rest'; {GUARD}",
+        f"{REST}; {GUARD}",
     ("src/trainer.py", "self.matrices = [p.reshape(-1, p.shape[-0]) for p in params]"):
         f"shape[0] divides the size; {GUARD}",
-    ("src/layers/base.py", "pass"): "only parameter-free layers inherit param_backward, and for "
-        "them it has nothing to fill: Dense and Conv2D override it",
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
+    ("src/layers/base.py", "pass"): "only parameter-free layers inherit param_backward, and for "
+        "them it has nothing to fill: Dense and Conv2D override it",
+    ("src/layers/dense.py", "self.ones = np.ones(1, dtype=dtype)"):
+        "replaced unless the batch has 1 row, and then ones(1) is the right one",
+    ("src/layers/dense.py", "if len(dy) == 0:"):
+        "batch 1 then takes the matmul path: the same grads, only slower",
+    ("src/layers/flatten.py", "return x.reshape(len(x), -2)"): REST,
+    ("src/layers/conv.py", "return (cols @ self.wb).reshape(n, oh, ow, -2)"): REST,
+    ("src/layers/conv.py", "np.matmul(dy.reshape(-2, f), w.T, out=dcols)"): REST,
+    ("src/layers/conv.py", "dy2 = dy.reshape(-2, dy.shape[-1])"): REST,
+    ("src/layers/pool.py", "for k in range(0, self.size ** 2):"):
+        "offset 0 compared with itself is never strictly better: nothing changes",
+    **{("src/layers/pool.py", WINNER + change): WIDTH for change in (
+        "self.size ** 3 - 1))", "self.size * 2 - 1))", "self.size ** 2 - 0))",
+        "self.size ** 2 - 2))", "self.size ** 2 + 1))")},
 }  # fmt: skip
 SWAPS: dict[type, type] = {
     ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,

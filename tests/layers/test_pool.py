@@ -72,3 +72,8 @@ def test_config_accepts_sizes_and_strides_from_one() -> None:
         check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 1}), "pool")
         with pytest.raises(ConfigError, match=f"pool.{key}=0: expected an integer >= 1"):
             check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 0}), "pool")
+
+
+def test_default_pool_halves_height_and_width() -> None:
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(MaxPool2D().forward(x)[0, :, :, 0], [[5.0, 7.0], [13.0, 15.0]])
