@@ -108,3 +108,16 @@ def test_output_collapse_threshold_and_the_flat_loss_note():
     away = finding(evidence(metrics={"predicted_class_share": 1.0}, epoch_losses=far),
                    "output_collapse")  # fmt: skip
     assert "sits at the constant-output" not in away.summary
+
+
+def test_summaries_and_fixes_carry_the_numbers():
+    shrink = {"preact_rms": {"2.ReLU": 1.0, "4.ReLU": 0.49}}
+    small = finding(evidence(init=shrink, fans=[(64, 64)] * 3), "bad_init_scale")
+    assert "shrinks 2x per layer at init (pre-activation RMS 1 -> 0.49)" in small.summary
+    # batch: target step max(0.35, 1.25 x 0.25) = 0.35; noise variance (2.02^2 - 1) x 32 over
+    # (0.35 / 0.25)^2 - 1 = 0.96 -> 103 samples -> the next power of two.
+    noisy = evidence(noise=2.02, init={"update_ratios": {"a:W": 0.25}})
+    assert finding(noisy, "batch_too_small_for_lr").suggestion == "trainer.batch_size=128"
+    # too low: movement 125 x 0.004 = 0.5 -> x10 to reach 5 (the step allows x12.5)
+    slow = finding(evidence(metrics={"steps": 125}, **step(0.004)), "learning_rate_too_low")
+    assert slow.suggestion == "optimizer.lr=1"

@@ -172,3 +172,21 @@ def test_vanishing_gradient_thresholds_and_fix():
     assert not speaks("vanishing_gradient", init=tiny, fans=three, facts=tanh,
                       last={"dead_relu": 0.7})  # fmt: skip
     assert speaks("vanishing_gradient", init=tiny, fans=three, facts=tanh, last={"dead_relu": 0.69})
+
+
+def test_summaries_carry_the_numbers_that_triggered_them():
+    raw = finding(evidence(inputs=RAW, facts={"normalize": "none"}, last=HURT),
+                  "unnormalized_input")  # fmt: skip
+    assert raw.summary.startswith("inputs are raw integer pixels up to 255 ")
+    floats = {"max_abs": 40.0, "integer_valued": False, "std": 9.0}
+    big = finding(evidence(inputs=floats, facts={"normalize": "none"}, last=HURT),
+                  "unnormalized_input")  # fmt: skip
+    assert big.summary.startswith("inputs are raw values up to 40 ")
+    later = finding(evidence(last=HURT), "dead_relu")
+    assert "(3% at init, >= 70% from epoch 20)" in later.summary
+
+
+def test_dead_relu_without_a_relu_count_at_init():
+    # A snapshot without ReLUs has no share (None): it counts as nothing dead, not all dead.
+    f = finding(evidence(init={"dead_relu": None}, last=HURT), "dead_relu")
+    assert f.evidence["dead_relu_at_init"] == 0.0 and f.evidence["since_epoch"] == 20
