@@ -40,6 +40,7 @@ def test_relu_and_leaky_relu_values():
 def test_values_by_hand():
     x = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
     np.testing.assert_array_equal(Identity().forward(x.copy()), x)
+    np.testing.assert_array_equal(ReLU().forward(x), np.maximum(x, 0.0))
     np.testing.assert_array_equal(LeakyReLU().forward(x), np.where(x > 0, x, 0.01 * x))
     np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
     np.testing.assert_allclose(Tanh().forward(x), np.tanh(x), rtol=1e-15)
