@@ -58,7 +58,8 @@ TARGETS = {
     "src/diagnosis/rules.py": RULE_TESTS,
     "src/diagnosis/training.py": RULE_TESTS,
 }
-# (module, the mutated line as the report prints it) -> why the mutant cannot change behaviour.
+# (module, the mutated line as the report prints it; a dropped statement is "pass  # <it>")
+# -> why the mutant cannot change behaviour.
 REST = "numpy reads any negative size as 'the rest'"
 GUARD = "the guard reads the same entries through any matrix view"
 WIDTH = "only the width of the winner offsets changes; each width holds size**2 - 1 for size <= 16"
@@ -71,8 +72,10 @@ EQUIVALENT = {
         f"shape[0] divides the size; {GUARD}",
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
-    ("src/layers/base.py", "pass"): "only parameter-free layers inherit param_backward, and for "
-        "them it has nothing to fill: Dense and Conv2D override it",
+    ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "
+        "param_backward, and for them it has nothing to fill: Dense and Conv2D override it",
+    ("src/layers/conv.py", "pass  # super().__init__()"):
+        "Conv2D sets the params and grads that Layer.__init__ would",
     ("src/layers/dense.py", "self.ones = np.ones(1, dtype=dtype)"):
         "replaced unless the batch has 1 row, and then ones(1) is the right one",
     ("src/layers/dense.py", "if len(dy) == 0:"):
@@ -93,8 +96,11 @@ PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-m", "not slow",
 
 
 def equivalent_reason(mutant: Mutant) -> str | None:
-    added = [line[1:].strip() for line in mutant.diff.splitlines() if line.startswith("+")]
-    return EQUIVALENT.get((mutant.module, added[0] if added else ""))
+    lines = mutant.diff.splitlines()
+    removed = next((line[1:].strip() for line in lines if line.startswith("-")), "")
+    added = next((line[1:].strip() for line in lines if line.startswith("+")), "")
+    key = f"pass  # {removed}" if added == "pass" else added  # which statement was dropped
+    return EQUIVALENT.get((mutant.module, key))
 
 
 def sandboxes(count: int, parent: Path) -> list[Path]:

@@ -119,15 +119,18 @@ def test_im2col_copies_nothing() -> None:
     np.testing.assert_array_equal(patches[1, 1, 0], x[1, 2:5, 0:3, :])
 
 
-def test_init_gets_the_fans_of_a_kernel() -> None:
+def test_init_gets_the_fans_of_a_kernel_and_sets_the_weights() -> None:
     seen = {}
+    weights = np.arange(2 * 2 * 3 * 5, dtype=np.float64).reshape(2, 2, 3, 5)
 
     def spy(shape, fan_in, fan_out, rng, dtype):
         seen.update(shape=shape, fan_in=fan_in, fan_out=fan_out)
-        return np.zeros(shape, dtype=dtype)
+        return weights.copy()
 
-    Conv2D(3, 5, 2, 1, 0, spy, np.random.default_rng(0), np.dtype(np.float64))
+    layer = Conv2D(3, 5, 2, 1, 0, spy, np.random.default_rng(0), np.dtype(np.float64))
     assert seen == {"shape": (2, 2, 3, 5), "fan_in": 2 * 2 * 3, "fan_out": 2 * 2 * 5}
+    np.testing.assert_array_equal(layer.params["W"], weights)
+    np.testing.assert_array_equal(layer.params["b"], np.zeros(5))
 
 
 def test_a_repeated_batch_shape_allocates_only_the_output() -> None:
