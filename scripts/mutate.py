@@ -70,6 +70,9 @@ EQUIVALENT = {
         f"{REST}; {GUARD}",
     ("src/trainer.py", "self.matrices = [p.reshape(-1, p.shape[-0]) for p in params]"):
         f"shape[0] divides the size; {GUARD}",
+    ("src/diagnosis/rules.py", "nodes = {k: n for k, n in e.facts.inits.items() if "
+        "target_name(n) == 'uniform' and float(n.get('low', -2)) >= 0}"):
+        "a uniform init without `low` defaults to a negative low: -1 or -2 alike",
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
     ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "

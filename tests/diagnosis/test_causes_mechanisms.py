@@ -190,3 +190,18 @@ def test_dead_relu_without_a_relu_count_at_init():
     # A snapshot without ReLUs has no share (None): it counts as nothing dead, not all dead.
     f = finding(evidence(init={"dead_relu": None}, last=HURT), "dead_relu")
     assert f.evidence["dead_relu_at_init"] == 0.0 and f.evidence["since_epoch"] == 20
+
+
+def test_missing_shares_count_as_none_dead_and_none_saturated():
+    # Sigmoid nets have no ReLU share, CNN probes may lack a saturation share: None is 0.
+    calm = {"dead_relu": None, "saturated": None, "output_saturated": None}
+    assert not speaks("unnormalized_input", inputs=RAW, facts={"normalize": "none"}, last=calm)
+    mse = {"loss": "MSE", "loss_node": MSE}
+    assert not speaks("saturated_activation", init=calm, last=calm, facts=mse)
+    tiny = {"grad_norms": {"a:W": 0.01, "b:W": 1.0}}
+    assert speaks("vanishing_gradient", init=tiny, fans=[(64, 64)] * 3, last=calm,
+                  facts={"activation": "Tanh"})  # fmt: skip
+    f = finding(evidence(init={"preact_rms": {"2.ReLU": 1.0, "4.ReLU": 2.0}}, fans=[(64, 64)] * 3,
+                         metrics={"first_nonfinite_step": 4}, nonfinite_layer="1.Dense:W"),
+                "exploding_gradient")  # fmt: skip
+    assert f.summary.endswith("; non-finite first in 1.Dense:W")
