@@ -73,6 +73,10 @@ EQUIVALENT = {
     ("src/diagnosis/rules.py", "nodes = {k: n for k, n in e.facts.inits.items() if "
         "target_name(n) == 'uniform' and float(n.get('low', -2)) >= 0}"):
         "a uniform init without `low` defaults to a negative low: -1 or -2 alike",
+    ("src/diagnosis/training.py", "steps = e.metrics.get('steps', 1)"):
+        "every run's metrics hold `steps`; the default is never read",
+    ("src/diagnosis/training.py", "if e.step >= STEP_HIGH or e.rose():"):
+        "at step 0.5 the factor 0.05 / step is at most 0.1 < 2, so the next check returns None",
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
     ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "

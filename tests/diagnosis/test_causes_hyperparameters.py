@@ -88,6 +88,7 @@ def test_too_few_epochs_needs_a_one_percent_drop_in_the_last_epoch():
         ({}, "trainer.epochs=60"),
         ({"epoch_losses": RISING}, "optimizer.lr="),
         (step(0.51), "optimizer.lr="),
+        (step(0.5), "trainer.epochs=60"),  # a step of half the weights is still in the band
         ({"facts": {"loss": "MSE", "loss_node": MSE}}, "loss=cross_entropy"),
     ],
 )
