@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from src.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from src.activation import OUTPUTS, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from tests.gradcheck import check_layer, check_runs_alone
 
 
@@ -41,3 +41,44 @@ def test_relu_and_leaky_relu_values():
     x = np.array([[[-2.0, 3.0]]])
     np.testing.assert_array_equal(ReLU().forward(x), [[[0.0, 3.0]]])
     np.testing.assert_array_equal(LeakyReLU(0.5).forward(x), [[[-1.0, 3.0]]])
+
+
+def test_values_by_hand():
+    x = np.array([[[-2.0, -0.5, 0.0, 0.5, 3.0]]])
+    np.testing.assert_array_equal(Identity().forward(x.copy()), x)
+    np.testing.assert_array_equal(ReLU().forward(x), np.maximum(x, 0.0))
+    np.testing.assert_array_equal(LeakyReLU().forward(x), np.where(x > 0, x, 0.01 * x))
+    np.testing.assert_allclose(Sigmoid().forward(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
+    np.testing.assert_allclose(Tanh().forward(x), np.tanh(x), rtol=1e-15)
+    e = np.exp(x - 3.0)
+    np.testing.assert_allclose(Softmax().forward(x), e / e.sum(), rtol=1e-15)
+
+
+def test_relu_gradient_is_zero_at_and_below_zero():
+    layer = ReLU()
+    layer.forward(np.array([[[-1.0, 0.0, 2.0]]]))
+    np.testing.assert_array_equal(layer.backward(np.full((1, 1, 3), 5.0)), [[[0.0, 0.0, 5.0]]])
+    leaky = LeakyReLU(0.1)
+    leaky.forward(np.array([[[-1.0, 0.0, 2.0]]]))
+    np.testing.assert_allclose(leaky.backward(np.full((1, 1, 3), 5.0)), [[[0.5, 0.5, 5.0]]])
+
+
+def test_softmax_backward_is_the_jacobian_times_dy(rng):
+    # Rows mix: dy in one row must not leak into another row's gradient.
+    x, dy = rng.normal(size=(1, 3, 4)), rng.normal(size=(1, 3, 4))
+    layer = Softmax()
+    y = layer.forward(x)[0]
+    expected = [(np.diag(row) - np.outer(row, row)) @ d for row, d in zip(y, dy[0])]
+    np.testing.assert_allclose(layer.backward(dy)[0], expected, rtol=1e-12, atol=1e-15)
+
+
+def test_float32_stays_float32_through_every_activation(rng):
+    x = rng.normal(size=(2, 2, 3)).astype(np.float32)
+    for layer in (ReLU(), LeakyReLU(0.1), Sigmoid(), Tanh(), Softmax(), Identity()):
+        y = layer.forward(x.copy())
+        assert y.dtype == layer.backward(np.ones_like(y)).dtype == np.float32, layer
+
+
+def test_output_activations_by_their_config_names():  # model.output_activation=...
+    expected = {"identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax}
+    assert expected == OUTPUTS
