@@ -88,3 +88,20 @@ def test_mse_value_and_gradient_by_hand(targets, off, rng):
 def test_losses_say_whether_they_take_logits():
     assert CrossEntropy.takes_logits is True and MSE.takes_logits is False
     assert MSE().targets == "onehot"
+
+
+@pytest.mark.parametrize("classes", [4, 10])
+@pytest.mark.parametrize(("make", "targets"), [(MSE, "onehot"), (MSE, "pm1"), (CrossEntropy, None)])
+def test_baseline_is_the_loss_of_the_class_prior_everywhere(make, targets, classes):
+    # Balanced labels: the best constant output is the prior, 1/C per class (-1 + 2/C for +1/-1
+    # targets); logits of zeros give cross-entropy that prior.
+    loss = make(targets) if targets else make()
+    y = np.arange(classes)[None]  # (1, C): each class once
+    if targets is None:
+        out = np.zeros((1, classes, classes))
+    else:
+        low = 0.0 if targets == "onehot" else -1.0
+        out = np.full((1, classes, classes), low + (1.0 - low) / classes)
+    assert loss.baseline_loss(classes) == pytest.approx(loss.forward(out, y)[0], rel=1e-12)
+    expected = {"onehot": 0.45, "pm1": 1.8, None: math.log(10)}[targets]
+    assert loss.baseline_loss(10) == pytest.approx(expected, rel=1e-12)
