@@ -78,6 +78,8 @@ EQUIVALENT = {
     ("src/loss.py", "target.reshape(y.size, -2)[self.rows(y), y.reshape(-1)] = 1.0"): REST,
     ("src/loss.py", "target.reshape(y.size, -1)[self.rows(y), y.reshape(-2)] = 1.0"): REST,
     ("src/loss.py", "squares = (self.diff * self.diff).reshape(len(out), -2)"): REST,
+    ("src/optimizer.py", "runs = len(params[0][1])"):
+        "a parameter and its gradient have the same shape",
     ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "
         "param_backward, and for them it has nothing to fill: Dense and Conv2D override it",
     ("src/layers/conv.py", "pass  # super().__init__()"):

@@ -154,3 +154,33 @@ def test_config_ranges(name, key, bad, good):
             check(value)
     for value in good:
         check(value)
+
+
+def steady_steps(optimizer_class, gradient, steps=300, **kwargs):
+    """The last step's size per run under a constant gradient, and the optimizer."""
+    w = np.zeros((len(kwargs["lr"]), 1))
+    g = np.zeros_like(w)
+    opt = optimizer_class([(w, g)], **kwargs)
+    for _ in range(steps):
+        before = w.copy()
+        g[:] = gradient
+        opt.step()
+    return (before - w)[:, 0], opt
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "kwargs"),
+    [(SGD, {}), (Momentum, {"momentum": [0.0, 0.5, 0.9]}), (Adam, {})],
+)
+def test_step_attributes_say_how_a_steady_step_relates_to_the_gradient(optimizer_class, kwargs):
+    # The diagnosis reads these: a steady step is lr * step_scale * g, or ~lr * step_scale per
+    # weight whatever g when the optimizer normalizes the gradient.
+    lr = np.array([0.01, 0.02, 0.03])
+    small, opt = steady_steps(optimizer_class, 1e-3, lr=lr, **kwargs)
+    large, _ = steady_steps(optimizer_class, 1.0, lr=lr, **kwargs)
+    scale = np.broadcast_to(opt.step_scale, (3,))
+    if opt.normalizes_gradient:
+        np.testing.assert_allclose([small, large], [lr * scale] * 2, rtol=1e-3)
+    else:
+        np.testing.assert_allclose([small, large], [1e-3 * lr * scale, lr * scale], rtol=1e-6)
+    assert opt.normalizes_gradient == (optimizer_class is Adam)
