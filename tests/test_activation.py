@@ -82,3 +82,28 @@ def test_float32_stays_float32_through_every_activation(rng):
 def test_output_activations_by_their_config_names():  # model.output_activation=...
     expected = {"identity": Identity, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax}
     assert expected == OUTPUTS
+
+
+def slope(layer, z: float) -> float:
+    layer.forward(np.array([[[z]]]))
+    return float(layer.backward(np.ones((1, 1, 1)))[0, 0, 0])
+
+
+@pytest.mark.parametrize("layer", [ReLU(), LeakyReLU(0.01), Sigmoid(), Tanh()])
+def test_diagnosis_attributes_match_what_the_activation_does(layer):
+    # The diagnosis reads these attributes; each is checked against the function itself.
+    knee = layer.saturation_knee
+    if knee is None:
+        assert slope(layer, 50.0) >= 1e-2 or slope(layer, -50.0) >= 1e-2
+    else:  # the derivative drops below 1e-2 at the knee, not 0.1 before it
+        assert slope(layer, knee) < 1e-2 < slope(layer, knee - 0.1)
+    small = layer.forward(np.array([[[1e-4]]]))[0, 0, 0]
+    assert layer.keeps_scale == (small / 1e-4 == pytest.approx(1.0, rel=1e-3))
+    assert layer.can_die == all(slope(layer, z) == 0.0 for z in (-3.0, -1e-3))
+    negative, positive = (float(layer.forward(np.array([[[z]]]))[0, 0, 0]) for z in (-1.0, 1.0))
+    assert layer.rectifier == (abs(negative) < 0.1 * abs(positive))
+
+
+def test_an_activation_claims_nothing_by_default():
+    assert (Softmax.saturation_knee, Softmax.keeps_scale, Softmax.can_die,
+            Softmax.rectifier) == (None, False, False, False)  # fmt: skip
