@@ -64,9 +64,24 @@ REST = "numpy reads any negative size as 'the rest'"
 GUARD = "the guard reads the same entries through any matrix view"
 WIDTH = "only the width of the winner offsets changes; each width holds size**2 - 1 for size <= 16"
 WINNER = "winner = np.zeros(y.shape, dtype=np.min_scalar_type("
+GATHER = "chooses one gather per epoch or one per batch: the same batches either way"
+VIEW = "numpy refuses the shape, so the (K, rows, cols) view below is used: the same entries"
 ONES = "replaced by the first batch unless it has one row, and then ones((1, 1)) is the right one"
 EQUIVALENT = {
     ("src/trainer.py", "EVAL_CHUNK = 1025"): "the evaluation chunk only bounds memory",
+    **{("src/trainer.py", f"GATHER_BYTES = {size}"): GATHER
+       for size in ("65 * 2 ** 20", "64 * 3 ** 20", "64 * 2 ** 21", "64 * (2 * 20)",
+                    "64 / 2 ** 20")},
+    **{("src/trainer.py", f"self.xs = x[self.orders] if {test} else None"): GATHER for test in (
+        "self.orders.size * x[1].nbytes <= GATHER_BYTES",
+        "self.orders.size / x[0].nbytes <= GATHER_BYTES",
+        "self.orders.size * x[0].nbytes < GATHER_BYTES",
+        "not self.orders.size * x[0].nbytes <= GATHER_BYTES")},
+    ("src/trainer.py", "steps: int = 1"):
+        "fit sets steps after every epoch and when a run leaves: the default is never read",
+    ("src/trainer.py", "return np.zeros(1)"): "with no run left, fit stops before reading it",
+    ("src/trainer.py", "return p.reshape(-0, p.shape[-1], copy=False)"): VIEW,
+    ("src/trainer.py", "return p.reshape(1, p.shape[-1], copy=False)"): VIEW,
     ("src/trainer.py", "return p.reshape(-2, p.shape[-1], copy=False)"): f"{REST}; {GUARD}",
     ("src/trainer.py", "return p.reshape(len(p), -2, p.shape[-1])"): f"{REST}; {GUARD}",
     ("src/loss.py", "self.rows = np.arange(1)"):

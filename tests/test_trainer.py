@@ -9,6 +9,7 @@ from omegaconf import OmegaConf
 
 from src import init, trainer
 from src.activation import ReLU
+from src.layers.conv import Conv2D
 from src.loss import MSE, CrossEntropy
 from src.model.mlp import mlp
 from src.optimizer import SGD
@@ -254,3 +255,22 @@ def test_settings_defaults_are_the_config_defaults_and_frozen():
     assert Settings() == Settings(**yaml)
     with pytest.raises(FrozenInstanceError):
         Settings().epochs = 3
+
+
+def test_a_conv_kernel_view_is_guarded_through_its_live_array():
+    # Conv2D's kernel is a view of a weight-and-bias array: its runs are not one matrix apart.
+    he = init.stacked([init.he_normal] * 3, [np.random.default_rng(0)] * 3)
+    layer = Conv2D(1, 3, 2, 1, 0, he, np.dtype(np.float64))
+    guard = FiniteGuard([layer.params["W"], layer.params["b"]])
+    assert guard.all_finite() and guard.finite().tolist() == [True] * 3
+    layer.params["W"][1, 0, 1, 0, 2] = np.nan
+    with np.errstate(invalid="ignore"):
+        assert not guard.all_finite() and guard.finite().tolist() == [True, False, True]
+
+
+def test_gathering_per_batch_gives_the_same_runs(monkeypatch):
+    # Above GATHER_BYTES the batches are gathered one by one: the same samples, the same runs.
+    _, per_epoch = run_stack([0.1, 0.3], [0, 1])
+    monkeypatch.setattr(trainer, "GATHER_BYTES", 0)
+    _, per_batch = run_stack([0.1, 0.3], [0, 1])
+    assert [h.epoch_losses for h in per_batch] == [h.epoch_losses for h in per_epoch]
