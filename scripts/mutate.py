@@ -95,6 +95,9 @@ EQUIVALENT = {
     ("src/loss.py", "squares = (self.diff * self.diff).reshape(len(out), -2)"): REST,
     ("src/optimizer.py", "runs = len(params[0][1])"):
         "a parameter and its gradient have the same shape",
+    ("src/diagnosis/rules/config.py", "nodes = {k: n for k, n in e.facts.inits.items() if "
+        "float(n.get('low', -2)) >= 0}"):
+        "an init without `low` is not all-positive: -1 or -2 alike",
     ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "
         "param_backward, and for them it has nothing to fill: Dense and Conv2D override it",
     ("src/layers/conv.py", "pass  # super().__init__()"):
