@@ -98,6 +98,8 @@ EQUIVALENT = {
     ("src/diagnosis/rules/config.py", "nodes = {k: n for k, n in e.facts.inits.items() if "
         "float(n.get('low', -2)) >= 0}"):
         "an init without `low` is not all-positive: -1 or -2 alike",
+    ("src/diagnosis/rules/hyperparameters.py", "steps = e.metrics.get('steps', 1)"):
+        "every run's metrics hold `steps`; the default is never read",
     ("src/layers/base.py", "pass  # self.backward(dy)"): "only parameter-free layers inherit "
         "param_backward, and for them it has nothing to fill: Dense and Conv2D override it",
     ("src/layers/conv.py", "pass  # super().__init__()"):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import FrozenInstanceError
 
 import pytest
 
 from src.diagnosis.rules import config, diagnose, hyperparameters, mechanism
+from src.diagnosis.rules.common import Finding
 from tests.diagnosis.factories import MSE, SIGMOID, evidence, snapshot
 
 NEG = {"init": {"_target_": "src.init.uniform", "low": -0.1, "high": 0.0}}
@@ -198,3 +200,12 @@ def test_a_net_without_gradient_gets_no_update_count():
     e = big_batch(0.0, last={"dead_relu": 1.0}, epoch_losses=[2.3] * 20)
     assert hyperparameters.too_few_updates(e) is None
     assert "trainer" not in hyperparameters.learning_rate_too_low(e).suggestion
+
+
+def test_a_finding_is_frozen_and_written_with_three_digit_confidence():
+    f = Finding("dead_relu", 0.12345, "most units never fire", "activation=leaky_relu", {})
+    assert f.as_dict() == {"cause": "dead_relu", "confidence": 0.123, "evidence": {},
+                           "summary": "most units never fire",
+                           "suggestion": "activation=leaky_relu"}  # fmt: skip
+    with pytest.raises(FrozenInstanceError):
+        f.confidence = 1.0
