@@ -260,10 +260,10 @@ def test_settings_defaults_are_the_config_defaults_and_frozen():
 def test_a_conv_kernel_view_is_guarded_through_its_live_array():
     # Conv2D's kernel is a view of a weight-and-bias array: its runs are not one matrix apart.
     he = init.stacked([init.he_normal] * 3, [np.random.default_rng(0)] * 3)
-    layer = Conv2D(1, 3, 2, 1, 0, he, np.dtype(np.float64))
+    layer = Conv2D(1, 2, 2, 1, 0, he, np.dtype(np.float64))  # 2 filters: not K
     guard = FiniteGuard([layer.params["W"], layer.params["b"]])
     assert guard.all_finite() and guard.finite().tolist() == [True] * 3
-    layer.params["W"][1, 0, 1, 0, 2] = np.nan
+    layer.params["W"][1, 0, 1, 0, 1] = np.nan
     with np.errstate(invalid="ignore"):
         assert not guard.all_finite() and guard.finite().tolist() == [True, False, True]
 
