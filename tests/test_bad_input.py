@@ -1,5 +1,9 @@
-"""The bad-input battery: every case is one line naming the key or file, exit != 0, no
-traceback, and no run folder or file left behind."""
+"""The bad-input battery: every case is one line naming the key or file, exit 2 (config) or 3
+(data), no traceback, and no run folder or file left behind.
+
+The cases run in-process through the same entry point as `python -m src.train`; two of them
+also run as real commands, so the exit status a shell sees is checked end to end.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from src import summarize
+from tests.cli import Result, assert_one_error_line, call, run_train
 from tests.dataset.files import write_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = "train-images-idx3-ubyte"
+pytestmark = pytest.mark.slow  # ~35 runs of the entry point, ~1 s each
 
 
 def mnist_dir(tmp: Path, **replace: np.ndarray) -> Path:
@@ -126,6 +133,7 @@ PAIR_CASES = {
         "model.output_activation=sigmoid: the loss takes logits",
     ),
 }
+CONFIG_CASES = {**CASES, **PAIR_CASES}
 DATA_CASES = {
     "missing data folder": (lambda t: t / "nowhere", "not found in"),
     "missing one IDX file": (missing_one, "t10k-labels-idx1-ubyte (or .gz) not found"),
@@ -138,85 +146,85 @@ DATA_CASES = {
 }  # fmt: skip
 
 
-def run(cwd: Path, *args: str, module: str = "src.train") -> subprocess.CompletedProcess:
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [sys.executable, "-m", "src.train", *args],
         cwd=cwd, env={**os.environ, "PYTHONWARNINGS": "error"},
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
 
-def assert_one_clear_line(proc: subprocess.CompletedProcess, expected: str, cwd: Path) -> None:
-    assert proc.returncode != 0
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("error: ") and expected in lines[0]
-    assert "Traceback" not in proc.stdout + proc.stderr
-    left = (
-        [p for p in (cwd / "outputs").rglob("*") if p.is_file()]
-        if (cwd / "outputs").exists()
-        else []
-    )
+def assert_one_clear_line(result: Result | subprocess.CompletedProcess, expected: str, cwd: Path,
+                          code: int = 2) -> str:  # fmt: skip
+    assert result.returncode == code, result.stderr
+    line = assert_one_error_line(result, expected)
+    left = [p for p in (cwd / "outputs").rglob("*") if p.is_file()]
     assert left == []  # nothing half-written
+    return line
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", CASES)
-def test_bad_config(case, tmp_path):
-    overrides, expected = CASES[case]
-    assert_one_clear_line(run(tmp_path, *overrides), expected, tmp_path)
+@pytest.fixture(scope="module")
+def config_errors(tmp_path_factory) -> dict[str, tuple[Path, Result]]:
+    """Every config case, run once, each in its own folder."""
+    found = {}
+    for case, (overrides, _) in CONFIG_CASES.items():
+        folder = tmp_path_factory.mktemp("case")
+        found[case] = folder, run_train(folder, *overrides)
+    return found
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("case", PAIR_CASES)
-def test_two_keys_that_do_not_fit_together(case, tmp_path):
-    overrides, expected = PAIR_CASES[case]
-    proc = run(tmp_path, *overrides)
-    assert proc.returncode == 2
-    assert_one_clear_line(proc, expected, tmp_path)
+@pytest.mark.parametrize("case", CONFIG_CASES)
+def test_bad_config(case, config_errors):
+    folder, result = config_errors[case]
+    assert_one_clear_line(result, CONFIG_CASES[case][1], folder)
 
 
-@pytest.mark.slow
+def test_each_bad_config_gets_its_own_message(config_errors):
+    # A catch-all ("invalid config") would pass the substring checks above only by luck:
+    # every case's line differs, because each echoes the key or value it rejects.
+    lines = [result.stderr.strip() for _, result in config_errors.values()]
+    assert len(set(lines)) == len(lines)
+
+
 @pytest.mark.parametrize("case", DATA_CASES)
 def test_bad_data(case, tmp_path):
     make, expected = DATA_CASES[case]
     folder = make(tmp_path)
-    proc = run(tmp_path, "dataset=mnist", f"dataset.path={folder}")
-    assert proc.returncode == 3
-    assert_one_clear_line(proc, expected, tmp_path)
-    assert str(folder) in proc.stderr  # names the file or folder
+    result = run_train(tmp_path, "dataset=mnist", f"dataset.path={folder}")
+    assert str(folder) in assert_one_clear_line(result, expected, tmp_path, code=3)
 
 
-@pytest.mark.slow
 def test_nan_inside_csv_data(tmp_path):
     path = csv_with_nan(tmp_path)
-    proc = run(tmp_path, "dataset=mnist_csv", f"dataset.train_file={path}",
-               f"dataset.test_file={path}")  # fmt: skip
-    assert_one_clear_line(proc, f"{path}, line 1: column 785 (pixel): NaN", tmp_path)
+    result = run_train(tmp_path, "dataset=mnist_csv", f"dataset.train_file={path}",
+                       f"dataset.test_file={path}")  # fmt: skip
+    assert_one_clear_line(result, f"{path}, line 1: column 785 (pixel): NaN", tmp_path, code=3)
 
 
-@pytest.mark.slow
 def test_gzip_that_is_not_gzip(tmp_path):
     folder = mnist_dir(tmp_path)
     (folder / f"{IMAGES}.gz").write_bytes(gzip.compress(b"x")[:10])
     (folder / IMAGES).unlink()
-    proc = run(tmp_path, "dataset=mnist", f"dataset.path={folder}")
-    assert_one_clear_line(proc, "corrupt gzip stream", tmp_path)
+    result = run_train(tmp_path, "dataset=mnist", f"dataset.path={folder}")
+    assert_one_clear_line(result, "corrupt gzip stream", tmp_path, code=3)
 
 
-@pytest.mark.slow
 def test_output_folder_not_writable(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    proc = run(tmp_path, f"hydra.run.dir={blocker / 'run'}")
-    assert_one_clear_line(proc, str(blocker), tmp_path)
+    result = run_train(tmp_path, f"hydra.run.dir={blocker / 'run'}")
+    assert_one_clear_line(result, str(blocker), tmp_path)
 
 
-@pytest.mark.slow
 def test_summarize_on_a_folder_that_is_not_a_sweep(tmp_path):
-    proc = run(tmp_path, str(tmp_path), module="src.summarize")
-    assert_one_clear_line(proc, "no cell folders", tmp_path)
+    result = call(lambda: summarize.main([str(tmp_path)]), tmp_path, {}, ["src/summarize.py"])
+    assert_one_clear_line(result, "no cell folders", tmp_path, code=3)
 
 
-def test_battery_has_at_least_25_cases():
-    assert len(CASES) + len(PAIR_CASES) + len(DATA_CASES) + 4 >= 46
+@pytest.mark.parametrize(
+    ("args", "expected", "code"),
+    [(["optimizer.lr=0"], "optimizer.lr=0: expected a number > 0", 2),
+     (["dataset=mnist", "dataset.path=nowhere"], "not found in", 3)],
+)  # fmt: skip
+def test_the_real_command_exits_with_the_code_and_one_line(args, expected, code, tmp_path):
+    assert_one_clear_line(run(tmp_path, *args), expected, tmp_path, code=code)

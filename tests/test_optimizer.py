@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
+from src.checks import check_node
+from src.errors import ConfigError
 from src.optimizer import SGD, Adam, Momentum
 
 
@@ -92,3 +95,92 @@ def test_select_keeps_each_remaining_runs_state(optimizer_class, hyper):
     opt.step()
     full = quadratic_steps(optimizer_class, 3, runs=3, **hyper)[-1]
     np.testing.assert_array_equal(w2, full[[0, 2]])
+
+
+def test_defaults_are_pytorchs():
+    w, g = np.ones((1, 2)), np.ones((1, 2))
+    assert SGD([(w, g)]).lr == [0.1]  # ours: torch's SGD has no default rate
+    momentum = Momentum([(w, g)]).hyper
+    assert (momentum["lr"], momentum["momentum"]) == ([0.01], [0.9])
+    adam = Adam([(w, g)]).hyper
+    assert [adam[k][0] for k in ("lr", "beta1", "beta2", "eps")] == [0.001, 0.9, 0.999, 1e-8]
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "kwargs"),
+    [(SGD, {"lr": 0.1}), (Momentum, {"lr": 0.1, "momentum": 0.5}), (Adam, {"lr": 0.1})],
+)
+def test_every_parameter_is_updated_by_its_own_gradient(optimizer_class, kwargs):
+    # Two parameters of other shapes, three steps: elementwise rules, so each entry follows
+    # the path the same starting value takes alone.
+    (one, minus_two) = quadratic_steps(optimizer_class, 3, **kwargs)[-1]
+    w1, w2 = np.array([[-2.0, 1.0, 1.0]]), np.array([[[1.0, -2.0], [-2.0, -2.0]]])
+    g1, g2 = np.zeros_like(w1), np.zeros_like(w2)
+    opt = optimizer_class([(w1, g1), (w2, g2)], **kwargs)
+    for _ in range(3):
+        g1[:], g2[:] = w1, w2
+        opt.step()
+    np.testing.assert_allclose(w1[0], [minus_two, one, one], rtol=1e-12)
+    np.testing.assert_allclose(w2[0], [[one, minus_two], [minus_two, minus_two]], rtol=1e-12)
+
+
+def test_adam_bias_correction_over_ten_steps():
+    lr, b1, b2, eps = 0.05, 0.8, 0.9, 1e-3
+    got = quadratic_steps(Adam, 10, lr=lr, beta1=b1, beta2=b2, eps=eps)
+    w, m, v = np.array([1.0, -2.0]), 0.0, 0.0
+    for t in range(1, 11):
+        m, v = b1 * m + (1 - b1) * w, b2 * v + (1 - b2) * w * w
+        w = w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        np.testing.assert_allclose(got[t - 1], w, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "bad", "good"),
+    [
+        ("SGD", "lr", [0, -1e-3, math.inf], [1e-9, 0.5, 1e6]),
+        ("Momentum", "momentum", [-0.1, 1.0, 1.5], [0.0, 0.5, 0.99]),
+        ("Adam", "beta1", [-0.1, 1.0], [0.0, 0.5]),
+        ("Adam", "beta2", [1.0, 2.0], [0.0, 0.999]),
+        ("Adam", "eps", [0, math.inf], [1e-12, 2.0]),
+    ],
+)
+def test_config_ranges(name, key, bad, good):
+    # The signature is the config schema: what `optimizer.<key>=...` accepts.
+    def check(value):
+        check_node(OmegaConf.create({"_target_": f"src.optimizer.{name}", key: value}), "optimizer")
+
+    for value in bad:
+        with pytest.raises(ConfigError, match=f"optimizer.{key}="):
+            check(value)
+    for value in good:
+        check(value)
+
+
+def steady_steps(optimizer_class, gradient, steps=300, **kwargs):
+    """The last step's size per run under a constant gradient, and the optimizer."""
+    w = np.zeros((len(kwargs["lr"]), 1))
+    g = np.zeros_like(w)
+    opt = optimizer_class([(w, g)], **kwargs)
+    for _ in range(steps):
+        before = w.copy()
+        g[:] = gradient
+        opt.step()
+    return (before - w)[:, 0], opt
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "kwargs"),
+    [(SGD, {}), (Momentum, {"momentum": [0.0, 0.5, 0.9]}), (Adam, {})],
+)
+def test_step_attributes_say_how_a_steady_step_relates_to_the_gradient(optimizer_class, kwargs):
+    # The diagnosis reads these: a steady step is lr * step_scale * g, or ~lr * step_scale per
+    # weight whatever g when the optimizer normalizes the gradient.
+    lr = np.array([0.01, 0.02, 0.03])
+    small, opt = steady_steps(optimizer_class, 1e-3, lr=lr, **kwargs)
+    large, _ = steady_steps(optimizer_class, 1.0, lr=lr, **kwargs)
+    scale = np.broadcast_to(opt.step_scale, (3,))
+    if opt.normalizes_gradient:
+        np.testing.assert_allclose([small, large], [lr * scale] * 2, rtol=1e-3)
+    else:
+        np.testing.assert_allclose([small, large], [1e-3 * lr * scale, lr * scale], rtol=1e-6)
+    assert opt.normalizes_gradient == (optimizer_class is Adam)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from src.train import validate
+from tests.cli import assert_one_error_line, run_train
 from tests.conftest import CONF_DIR, compose_config
 from tests.dataset.files import write_cifar
 
@@ -44,10 +45,10 @@ def test_cifar_preset_is_the_classic_network():
 
 @pytest.mark.parametrize("preset", ["cifar_cnn_naive", "wide_sigmoid_mse", "tanh_fullbatch"])
 def test_preset_without_its_data_names_the_missing_file(preset, tmp_path):
-    proc = train(tmp_path, f"experiment={preset}")
-    assert proc.returncode == 3
-    assert proc.stderr.startswith("error: ") and "not found in" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+    result = run_train(tmp_path, f"experiment={preset}", f"hydra.run.dir={tmp_path / 'run'}")
+    assert result.returncode == 3
+    assert_one_error_line(result, "not found in")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.slow

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from src import diagnose
+from tests.cli import assert_one_error_line, call
+
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONWARNINGS": "error"}
 
@@ -66,12 +69,11 @@ def test_diagnose_without_a_run_is_one_line_and_a_nonzero_exit(tmp_path, make):
         (folder / "cell" / "metrics.json").write_text("{}")
     if make == "garbage":
         (folder / "metrics.json").write_text("{not json")
-    proc = python("-m", "src.diagnose", str(folder))
-    assert proc.returncode == 3 and proc.stdout == ""
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr
+    result = call(lambda: diagnose.main([str(folder)]), tmp_path, {}, ["src/diagnose.py"])
+    assert result.returncode == 3 and result.stdout == ""
+    line = assert_one_error_line(result, str(folder))
     if make == "sweep":
-        assert "pass one cell's folder" in lines[0]
+        assert "pass one cell's folder" in line
 
 
 @pytest.mark.slow

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from dataclasses import FrozenInstanceError
 
 import pytest
 
 from src.diagnosis.rules import config, diagnose, hyperparameters, mechanism
+from src.diagnosis.rules.common import Finding
 from tests.diagnosis.factories import MSE, SIGMOID, evidence, snapshot
 
 NEG = {"init": {"_target_": "src.init.uniform", "low": -0.1, "high": 0.0}}
@@ -240,3 +242,12 @@ def test_a_loss_spike_past_the_edge_is_a_rate_too_high_even_with_modest_steps():
     assert "reached 11x the init loss" in f.summary
     assert hyperparameters.learning_rate_too_high(run(5.9, [2.3] * 20)) is None  # no spike
     assert hyperparameters.learning_rate_too_high(run(1.0, spike)) is None  # below 2/λ
+
+
+def test_a_finding_is_frozen_and_written_with_three_digit_confidence():
+    f = Finding("dead_relu", 0.12345, "most units never fire", "activation=leaky_relu", {})
+    assert f.as_dict() == {"cause": "dead_relu", "confidence": 0.123, "evidence": {},
+                           "summary": "most units never fire",
+                           "suggestion": "activation=leaky_relu"}  # fmt: skip
+    with pytest.raises(FrozenInstanceError):
+        f.confidence = 1.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from src.arrays import Array
 from src.init import normal, stacked
 from src.layers.conv import Conv2D
-from src.layers.im2col import col2im, im2col
+from src.layers.im2col import col2im, im2col, output_size
 from tests.gradcheck import check_layer, check_runs_alone
 
 INIT = functools.partial(normal, std=0.5)
@@ -141,3 +142,42 @@ def test_im2col_copies_nothing() -> None:
     assert patches.shape == (2, 2, 2, 3, 3, 2)
     assert np.shares_memory(patches, x)
     np.testing.assert_array_equal(patches[1, 1, 0], x[1, 2:5, 0:3, :])
+
+
+def test_init_gets_the_fans_of_a_kernel_and_sets_the_weights() -> None:
+    seen = {}
+    weights = np.arange(2 * 2 * 3 * 5, dtype=np.float64).reshape(2, 2, 3, 5)
+
+    def spy(shape, fan_in, fan_out, dtype):
+        seen.update(shape=shape, fan_in=fan_in, fan_out=fan_out)
+        return weights[None].copy()
+
+    layer = Conv2D(3, 5, 2, 1, 0, spy, np.dtype(np.float64))
+    assert seen == {"shape": (2, 2, 3, 5), "fan_in": 2 * 2 * 3, "fan_out": 2 * 2 * 5}
+    np.testing.assert_array_equal(layer.params["W"], weights[None])
+    np.testing.assert_array_equal(layer.params["b"], np.zeros((1, 5)))
+
+
+def test_a_repeated_batch_shape_allocates_only_the_output() -> None:
+    # The padding and patch buffers are reused: a training step allocates nothing input-sized.
+    layer = make(3, 2, 3, 1, 1)
+    x = np.random.default_rng(5).standard_normal((2, 4, 16, 16, 3))  # padded copy: 62 KB
+    layer.forward(x)
+    cols = layer.cols
+    tracemalloc.start()
+    y = layer.forward(x)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert layer.cols is cols
+    assert peak <= y.nbytes + 8192, f"{peak} bytes for a {y.nbytes}-byte output"
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "padding", "expected"),
+    [(7, 3, 2, 1, 4), (6, 3, 2, 1, 3), (5, 2, 2, 0, 2), (8, 3, 1, 0, 6), (4, 5, 1, 0, 0)],
+)
+def test_output_size_floors_like_pytorch(size, kernel, stride, padding, expected) -> None:
+    # floor((size + 2 padding - kernel) / stride) + 1, as torch.nn.Conv2d documents it
+    assert output_size(size, kernel, stride, padding) == expected
+    if padding == 0:
+        assert output_size(size, kernel, stride) == expected

@@ -51,3 +51,26 @@ def test_flatten_round_trips_shape(rng):
     x = rng.normal(size=(2, 3, 4, 4, 2))
     assert layer.forward(x).shape == (2, 3, 32)
     check_layer(layer, x, rng)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_dense_values_and_gradients_match_the_formulas(batch, rng):
+    # Batch 1 takes the outer-product path, larger batches the matmul.
+    layer = dense(4, 3, 1, rng, kind=init.he_normal)
+    layer.params["b"][:] = [0.5, -1.0, 2.0]
+    w, b = layer.params["W"][0].copy(), layer.params["b"][0].copy()
+    x, dy = rng.normal(size=(batch, 4)), rng.normal(size=(batch, 3))
+    np.testing.assert_allclose(layer.forward(x[None])[0], x @ w + b, rtol=1e-12)
+    np.testing.assert_allclose(layer.backward(dy[None].copy())[0], dy @ w.T, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"][0], x.T @ dy, rtol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"][0, 0], dy.sum(axis=0), rtol=1e-12)
+
+
+def test_dense_grads_follow_a_changing_batch_size(rng):
+    layer = dense(2, 2, 1, rng, kind=init.he_normal)
+    for batch in (3, 1, 2, 3):
+        x, dy = rng.normal(size=(batch, 2)), rng.normal(size=(batch, 2))
+        layer.forward(x[None])
+        layer.param_backward(dy[None])
+        np.testing.assert_allclose(layer.grads["b"][0, 0], dy.sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(layer.grads["W"][0], x.T @ dy, rtol=1e-12)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from src.arrays import Array
+from src.checks import check_node
+from src.errors import ConfigError
 from src.layers.pool import MaxPool2D
 from tests.gradcheck import check_layer, check_runs_alone
 
@@ -72,3 +75,15 @@ def test_a_run_in_a_stack_computes_what_it_computes_alone() -> None:
     rng = np.random.default_rng(3)
     for size, stride in ((2, 2), (3, 2)):
         check_runs_alone(MaxPool2D(size, stride), rng.standard_normal((8, 3, 7, 6, 2)), rng)
+
+
+def test_config_accepts_sizes_and_strides_from_one() -> None:
+    for key in ("size", "stride"):
+        check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 1}), "pool")
+        with pytest.raises(ConfigError, match=f"pool.{key}=0: expected an integer >= 1"):
+            check_node(OmegaConf.create({"_target_": "src.layers.pool.MaxPool2D", key: 0}), "pool")
+
+
+def test_default_pool_halves_height_and_width() -> None:
+    x = np.arange(16.0).reshape(1, 1, 4, 4, 1)
+    np.testing.assert_array_equal(MaxPool2D().forward(x)[0, 0, :, :, 0], [[5.0, 7.0], [13.0, 15.0]])

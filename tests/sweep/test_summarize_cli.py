@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from src.summarize import main
+from tests.cli import Result, assert_one_error_line, call
 from tests.sweep.fake import make_grid
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,20 +31,18 @@ def test_prints_the_map_and_the_written_files(tmp_path):
     assert written == [f"wrote {tmp_path / name}" for name in names]
 
 
-def one_line_error(proc: subprocess.CompletedProcess) -> str:
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert lines[0].startswith("error: ")
-    return lines[0]
+def summarize_in_process(cwd: Path, *args: str | Path) -> Result:
+    argv = [str(a) for a in args]
+    return call(lambda: main(argv), cwd, {}, ["src/summarize.py", *argv])
 
 
 def test_a_missing_folder_is_one_line_and_exit_3(tmp_path):
-    proc = summarize(tmp_path / "nope")
+    proc = summarize(tmp_path / "nope")  # once as a real process: the exit status a shell sees
     assert proc.returncode == 3
-    assert "nope: no such folder; a sweep folder holds" in one_line_error(proc)
+    assert_one_error_line(proc, "nope: no such folder; a sweep folder holds")
 
 
 def test_a_bad_rows_key_is_one_line_and_exit_2(tmp_path):
-    proc = summarize(make_grid(tmp_path), "--rows", "loss")
-    assert proc.returncode == 2
-    assert "swept keys: trainer.batch_size, optimizer.lr" in one_line_error(proc)
+    result = summarize_in_process(tmp_path, make_grid(tmp_path), "--rows", "loss")
+    assert result.returncode == 2 and result.stdout == ""
+    assert_one_error_line(result, "swept keys: trainer.batch_size, optimizer.lr")
