@@ -49,7 +49,7 @@ TARGETS = {
     "src/optimizer.py": ["tests/test_optimizer.py"],
     "src/outcome.py": ["tests/test_outcome.py"],
     "src/activation.py": ["tests/test_activation.py"],
-    "src/layers/base.py": [CONV, "tests/model"],
+    "src/layers/base.py": [CONV, DENSE, "tests/model"],
     "src/layers/dense.py": [DENSE],
     "src/layers/conv.py": [CONV],
     "src/layers/im2col.py": [CONV, POOL],

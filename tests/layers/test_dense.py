@@ -74,3 +74,18 @@ def test_dense_grads_follow_a_changing_batch_size(rng):
         layer.param_backward(dy[None])
         np.testing.assert_allclose(layer.grads["b"][0, 0], dy.sum(axis=0), rtol=1e-12)
         np.testing.assert_allclose(layer.grads["W"][0], x.T @ dy, rtol=1e-12)
+
+
+def test_select_keeps_the_chosen_runs_and_take_leaves_the_stack_alone(rng):
+    layer = dense(3, 2, runs=4, rng=rng)
+    before = {k: v.copy() for k, v in layer.params.items()}
+    alone = layer.take(np.array([2]))  # a run that leaves the stack, as a model of its own
+    assert all(np.array_equal(alone.params[k], before[k][[2]]) for k in before)
+    assert all(np.array_equal(layer.params[k], before[k]) for k in before)
+    layer.select(np.array([0, 3]))  # the runs still training
+    assert all(np.array_equal(layer.params[k], before[k][[0, 3]]) for k in before)
+    assert {k: g.shape for k, g in layer.grads.items()} == {
+        k: (2, *v.shape[1:]) for k, v in before.items()
+    }
+    x = rng.standard_normal((2, 5, 3))
+    assert layer.forward(x).shape == (2, 5, 2)  # forward runs on the two runs kept
