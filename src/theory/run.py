@@ -71,7 +71,7 @@ def theory_metrics(
             net.set(flat_params(model))
             with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
                 final = noise_at(net, x, y, settings)
-    values = {k: _plain(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
+    values = {k: _finite_or_none(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
     shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
     log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")
     return {k: values[k] for k in KEYS}
@@ -114,5 +114,5 @@ def _memoised(key: str, compute) -> float:
     return _memo[key]
 
 
-def _plain(value: float) -> float | None:
+def _finite_or_none(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
