@@ -73,7 +73,7 @@ def build(cfgs: list[DictConfig], data: Dataset, dtype: np.dtype, rngs: list[Rng
     )
     hyper = {key: [cfg.optimizer[key] for cfg in cfgs]
              for key in cfgs[0].optimizer if not str(key).startswith("_")}  # fmt: skip
-    return model, loss, instantiate(cfgs[0].optimizer)(params=model.parameters(), **hyper)
+    return model, loss, instantiate(cfgs[0].optimizer)(params=model.storage(), **hyper)
 
 
 def load_data(node: DictConfig) -> Dataset:

@@ -77,7 +77,7 @@ class Stack:
         self.model, self.optimizer, self.rngs = model, optimizer, list(rngs)
         self.runs = list(range(len(rngs)))
         self.histories = [History() for _ in rngs]
-        self.guard = FiniteGuard([p for p, _ in model.parameters()])
+        self.guard = FiniteGuard([p for p, _ in model.storage()])
         self.steps = 0
 
     def leave(self, bad: Array, on_leave: Callable[[int, Sequential], None]) -> Array:
@@ -92,8 +92,8 @@ class Stack:
         self.rngs = [self.rngs[i] for i in keep]
         if self.runs:
             self.model.select(keep)
-            self.optimizer.select(keep, self.model.parameters())
-            self.guard = FiniteGuard([p for p, _ in self.model.parameters()])
+            self.optimizer.select(keep, self.model.storage())
+            self.guard = FiniteGuard([p for p, _ in self.model.storage()])
         return keep
 
 

@@ -25,6 +25,9 @@ class Layer:
     - param_backward(dy) fills `grads` only and returns nothing: the shortcut for the first
       layer with parameters, whose input (the data) needs no gradient; by default it is
       backward with dx thrown away, layers override it when dx is expensive.
+    - storage() gives the (array, grad) pairs the optimizer and the finite check work on: the
+      params/grads pairs themselves, or arrays they are views of (Dense and Conv2D keep W and
+      b in one), so a step makes one call per array, not per parameter.
     - Optimizers update `params` in place and use `grads` as scratch space: after step(),
       grads hold the update (e.g. lr * g), not the gradient. Nothing reads grads between a
       step and the next backward, which is why a probe (forward + backward on another batch,
@@ -48,6 +51,11 @@ class Layer:
     def param_backward(self, dy: Array) -> None:
         """Fill `grads` only: for the first layer, whose input (the data) needs no gradient."""
         self.backward(dy)
+
+    def storage(self) -> list[tuple[Array, Array]]:
+        """(array, grad) pairs that own the parameters' memory, for in-place updates: the
+        params/grads pairs, or fewer, larger arrays that the params are views of."""
+        return [(self.params[k], self.grads[k]) for k in self.params]
 
     def select(self, runs: Array) -> None:
         """Keep only runs `runs` (axis 0 of every parameter), in new arrays."""

@@ -53,6 +53,9 @@ class Conv2D(Layer):
         self.grads = {"W": self.gwb[:, :k].reshape(shape), "b": self.gwb[:, k]}
         self._buffers: dict[str, Array] = {}
 
+    def storage(self) -> list[tuple[Array, Array]]:
+        return [(self.wb, self.gwb)]
+
     def select(self, runs: Array) -> None:
         self.wb = self.wb[runs]
         self._bind(self.gwb[runs])

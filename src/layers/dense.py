@@ -13,6 +13,9 @@ from src.layers.base import Layer
 class Dense(Layer):
     """x (K, N, D_in) -> y (K, N, D_out); W (K, D_in, D_out), b (K, 1, D_out).
 
+    W and b are views of one (K, D_in + 1, D_out) array whose last row is b (as in Conv2D), so
+    the optimizer and the finite check touch one array per layer, not two: at batch size 1 a
+    step is a few dozen small NumPy calls and each one costs as much as its arithmetic.
     x may also be (1, N, D_in), one batch shared by every run (evaluation, probes): matmul
     broadcasts it without a copy.
     """
@@ -20,11 +23,24 @@ class Dense(Layer):
     def __init__(self, d_in: int, d_out: int, init: Callable[..., Array], dtype: np.dtype) -> None:
         super().__init__()
         w = init(shape=(d_in, d_out), fan_in=d_in, fan_out=d_out, dtype=dtype)  # (K, D_in, D_out)
-        self.params["W"] = w
-        self.params["b"] = np.zeros((len(w), 1, d_out), dtype=dtype)
-        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.wb = np.zeros((len(w), d_in + 1, d_out), dtype=dtype)  # rows: W, then b
+        self.wb[:, :d_in] = w
+        self._bind(np.zeros_like(self.wb))
         self.x: Array | None = None
         self.ones = np.ones((1, 0), dtype=dtype)  # (1, N): db = ones @ dy, 3x faster than a sum
+
+    def _bind(self, gwb: Array) -> None:
+        """Views, so the optimizer's in-place updates land in wb and backward fills gwb."""
+        self.gwb = gwb  # dW and db, same layout as wb
+        self.params = {"W": self.wb[:, :-1], "b": self.wb[:, -1:]}
+        self.grads = {"W": gwb[:, :-1], "b": gwb[:, -1:]}
+
+    def storage(self) -> list[tuple[Array, Array]]:
+        return [(self.wb, self.gwb)]
+
+    def select(self, runs: Array) -> None:
+        self.wb = self.wb[runs]
+        self._bind(self.gwb[runs])
 
     def forward(self, x: Array) -> Array:
         self.x = x  # (K, N, D_in)
@@ -38,12 +54,14 @@ class Dense(Layer):
 
     def param_backward(self, dy: Array) -> None:
         # Write into the preallocated grads: no weight-sized temporary per step.
-        xt = self.x.transpose(0, 2, 1)  # (K, D_in, N)
+        dw, db = self.grads["W"], self.grads["b"]
         if dy.shape[1] == 1:
-            # An outer product: OpenBLAS's sgemm with inner size 1 is ~4x slower than this.
-            np.multiply(xt, dy, out=self.grads["W"])  # (K, D_in, 1) * (K, 1, D_out)
-        else:
-            np.matmul(xt, dy, out=self.grads["W"])  # (K, D_in, D_out)
+            # An outer product (every entry one rounded product, as in a gemm of inner size
+            # 1): einsum's loop is ~2x faster than a broadcast multiply, ~4x than OpenBLAS.
+            np.einsum("kni,knj->kij", self.x, dy, out=dw)  # (K, D_in, D_out)
+            np.copyto(db, dy)  # a sum over one sample
+            return
+        np.matmul(self.x.transpose(0, 2, 1), dy, out=dw)  # (K, D_in, D_out)
         if self.ones.shape[1] != dy.shape[1]:
             self.ones = np.ones((1, dy.shape[1]), dtype=dy.dtype)
-        np.matmul(self.ones, dy, out=self.grads["b"])  # (K, 1, D_out) = column sums of dy
+        np.matmul(self.ones, dy, out=db)  # (K, 1, D_out) = column sums of dy

@@ -52,6 +52,11 @@ class Sequential:
         """(param, grad) pairs; optimizers update the params in place."""
         return [(layer.params[k], layer.grads[k]) for layer in self.layers for k in layer.params]
 
+    def storage(self) -> list[tuple[Array, Array]]:
+        """(array, grad) pairs owning the parameters' memory (Layer.storage): what the
+        optimizer updates in place and the trainer checks for non-finite values."""
+        return [pair for layer in self.layers for pair in layer.storage()]
+
     def named_parameters(self) -> dict[str, Array]:
         """Parameters (K, ...) by 'index.kind:key' (e.g. '1.Dense:W'), for logs and diagnostics."""
         return {
