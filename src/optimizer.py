@@ -1,8 +1,8 @@
 """Optimizers (config group `optimizer`), with PyTorch's update rules, for K runs at once.
 
-Each YAML binds the class with `_partial_: true`; the trainer passes the model's
-(param, grad) storage pairs (`Sequential.storage()`), shaped (K, ...). Hyper-parameters are per run: a scalar (the
-same for all K) or a sequence of K values. Each is kept as one (K, 1, ...) array per parameter
+Each YAML binds the class with `_partial_: true`; the trainer passes the model's (param, grad)
+storage pairs (`Sequential.storage()`), shaped (K, ...). Hyper-parameters are per run: a scalar
+(the same for all K) or a sequence of K values. Each is kept as one (K, 1, ...) array per parameter
 in the parameter's dtype, so run k's arithmetic is exactly the scalar version's. Updates are in
 place and reuse the grad arrays as scratch space, so a step allocates nothing weight-sized
 (batch size 1 is memory-bound on exactly that): after step(), grads hold the update.
