@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 Cell = list[str]
@@ -18,6 +18,13 @@ BATCH_KEY = "trainer.batch_size"  # a run's updates per epoch go as 1 / its valu
 UNQUOTABLE = ("'", "\\")  # values the job could not get back from a quoted list: never stacked
 
 
+# Relative costs, in one run's updates at batch size 1 (measured on the default net, idle cores:
+# a stack of K runs takes ~(8 + K) single-run step shares per step, and a stack's start and
+# finish about as long as 2 runs at batch size 1). Only their ratios steer the splitting.
+STEP_RUNS = 8.0
+STACK_RUNS = 2.0
+
+
 def form_stacks(
     cells: Sequence[Cell], keys: Sequence[str], stackable: Collection[str], max_stack: int,
     workers: int,
@@ -25,10 +32,10 @@ def form_stacks(
     """Stacks of cells with the same non-stackable overrides, at most `max_stack` each, the
     costliest first (so that a pool of `workers` starts on them).
 
-    Groups larger than `max_stack` split into even stacks. Then, while a stack would keep one
-    worker busy longer than an even share of the whole sweep (or a worker would sit idle), the
-    costliest splits in two: batch size 1 has most of a sweep's steps, and one core on it alone
-    would leave the other idle.
+    Groups larger than `max_stack` split into even stacks. Then the costliest stack splits in
+    two while that shortens the sweep on `workers` workers: batch size 1 has most of a sweep's
+    steps, and one core on it alone can leave the other idle; but a step's cost hardly grows
+    with K, so two half stacks cost more in all than one.
     """
     positions = [i for i, key in enumerate(keys) if key in stackable]
     groups: dict[tuple, list[Cell]] = {}
@@ -37,23 +44,32 @@ def form_stacks(
         shared = tuple(v for i, v in enumerate(cell) if i not in positions)
         groups.setdefault((n,) if alone else shared, []).append(list(cell))  # (n,): its own
     stacks = [part for group in groups.values() for part in split_evenly(group, max_stack)]
-    share = sum(cost(stack, keys) for stack in stacks) / max(workers, 1)
     while stacks:
         costliest = max(range(len(stacks)), key=lambda i: cost(stacks[i], keys))
         big = stacks[costliest]
-        if len(big) < 2 or (len(stacks) >= workers and cost(big, keys) <= share):
+        split = [*stacks[:costliest], *split_evenly(big, -(-len(big) // 2)),
+                 *stacks[costliest + 1 :]]  # fmt: skip
+        if len(big) < 2 or makespan(split, keys, workers) >= makespan(stacks, keys, workers):
             break
-        stacks[costliest : costliest + 1] = split_evenly(big, -(-len(big) // 2))
+        stacks = split
     return sorted(stacks, key=lambda stack: -cost(stack, keys))
 
 
+def makespan(stacks: Sequence[Sequence[Cell]], keys: Sequence[str], workers: int) -> float:
+    """When the last of `workers` workers would finish, each taking the costliest stack left
+    (as a pool handed the stacks costliest first does)."""
+    loads = [0.0] * max(workers, 1)
+    for each in sorted((cost(stack, keys) for stack in stacks), reverse=True):
+        loads[loads.index(min(loads))] += each
+    return max(loads)
+
+
 def cost(stack: Sequence[Cell], keys: Sequence[str]) -> float:
-    """A stack's training time, relatively: its runs' updates, 1 / batch size each (the rest
-    of a sweep's cells share data and epochs); 1 per run when the batch size is not swept."""
+    """A stack's training time, relatively: its steps (1 / batch size; 1 when the batch size is
+    not swept) times what a step of its K runs costs, plus its start and finish."""
     where = keys.index(BATCH_KEY) if BATCH_KEY in keys else None
-    if where is None:
-        return float(len(stack))
-    return sum(1.0 / max(_number(cell[where].split("=", 1)[1]), 1.0) for cell in stack)
+    batch = 1.0 if where is None else max(_number(stack[0][where].split("=", 1)[1]), 1.0)
+    return (STEP_RUNS + len(stack)) / batch + STACK_RUNS
 
 
 def _number(text: str) -> float:
@@ -85,6 +101,29 @@ def worker_count(n_jobs: object) -> int:
     if not isinstance(n_jobs, int) or n_jobs == 0:
         return 1
     return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def jobs_to_compose(jobs: Sequence[Cell], is_group: Callable[[str], bool]) -> list[Cell]:
+    """The jobs whose composition can fail where every job before them composed: the first, and
+    any with a new set of keys, a new group option or a new deletion (`~key=value`).
+
+    Hydra's sweepers compose every job before launching to fail early, ~0.2 s each, in one
+    process. A plain value cannot make composition fail where its key composed with another
+    value (it is not checked against anything until the job validates it), so jobs that differ
+    from composed ones only in plain values need not be composed again.
+    """
+    seen_keys: set[tuple[str, ...]] = set()
+    seen_choices: set[str] = set()
+    chosen = []
+    for job in jobs:
+        keys = tuple(item.split("=", 1)[0] for item in job)
+        choices = {item for item, key in zip(job, keys) if key.startswith("~")
+                   or is_group(key.lstrip("+").split("@", 1)[0])}  # fmt: skip
+        if keys not in seen_keys or not choices <= seen_choices:
+            chosen.append(list(job))
+            seen_keys.add(keys)
+            seen_choices |= choices
+    return chosen
 
 
 def task_stackable_keys(task_function: Any, subdir: str) -> frozenset[str]:

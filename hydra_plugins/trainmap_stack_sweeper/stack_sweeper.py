@@ -8,6 +8,7 @@ other task function gets one job per cell, exactly as with BasicSweeper.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -16,7 +17,7 @@ from hydra.errors import HydraException
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from ._stacks import stacked_jobs, task_stackable_keys, worker_count
+from ._stacks import jobs_to_compose, stacked_jobs, task_stackable_keys, worker_count
 
 
 class StackSweeper(BasicSweeper):
@@ -45,6 +46,12 @@ class StackSweeper(BasicSweeper):
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
         subdir = OmegaConf.to_container(config.hydra.sweep, resolve=False).get("subdir")
         self.stackable = task_stackable_keys(task_function, str(subdir))
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        """Compose only the jobs whose composition could fail where the others' did not."""
+        assert self.hydra_context is not None
+        repository = self.hydra_context.config_loader.repository  # type: ignore[attr-defined]
+        super().validate_batch_is_legal(jobs_to_compose(batch, repository.group_exists))
 
     def split_arguments(  # type: ignore[override]  # BasicSweeper.sweep calls it on self
         self, overrides: list[Override], max_batch_size: int | None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 
 import pytest
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -15,7 +17,10 @@ from omegaconf import OmegaConf
 
 from hydra_plugins.trainmap_stack_sweeper._stacks import (
     STACK_KEY,
+    cost,
     form_stacks,
+    jobs_to_compose,
+    makespan,
     split_evenly,
     stack_job,
     task_stackable_keys,
@@ -48,16 +53,33 @@ def test_big_groups_split_evenly_under_the_cap():
     assert [c for s in stacks for c in s] == cells  # every cell once, in order
 
 
-def test_too_few_stacks_for_the_workers_split_the_largest():
+def test_the_costliest_stack_splits_while_that_shortens_the_sweep():
     cells = grid([1, 16], ["0.1", "1"], [0, 1, 2])  # two groups of 6
     assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=1)] == [6, 6]
-    # Batch size 1 holds 16/17 of the steps: it splits until no stack exceeds a worker's share.
+    # Batch size 1 holds most of the steps: with 2 workers it splits, one half each.
     two = form_stacks(cells, KEYS, STACKABLE, 64, workers=2)
     assert [len(s) for s in two] == [3, 3, 6]
     assert {c[0] for c in two[0] + two[1]} == {"trainer.batch_size=1"}  # costliest first
-    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=3)] == [2, 2, 1, 1, 6]
+    # A step costs ~(8 + K) runs' shares: stacks of 2 and 1 would end later than stacks of 3.
+    assert [len(s) for s in form_stacks(cells, KEYS, STACKABLE, 64, workers=3)] == [3, 3, 6]
     single = grid([1], ["0.1"], [0])
     assert form_stacks(single, KEYS, STACKABLE, 64, workers=4) == [single]
+
+
+def test_the_default_sweep_keeps_one_stack_per_batch_size_on_two_workers():
+    # Halving batch size 1's stack of 7 would save a worker ~3/8 of it and cost the other
+    # worker the rest: the sweep would end later.
+    cells = grid([1, 4, 16, 64, 256], [f"{i}" for i in range(7)], [0])
+    stacks = form_stacks(cells, KEYS, STACKABLE, 64, workers=2)
+    assert [len(s) for s in stacks] == [7] * 5
+    assert [s[0][0] for s in stacks][:2] == ["trainer.batch_size=1", "trainer.batch_size=4"]
+
+
+def test_makespan_hands_each_stack_to_the_least_loaded_worker():
+    one, four = grid([1], ["0"], [0]), grid([4], ["0"], [0])  # costs 11 and 4.25
+    assert makespan([one, four, four], KEYS, workers=2) == pytest.approx(11)
+    assert makespan([one, four, four], KEYS, workers=1) == pytest.approx(19.5)
+    assert cost(one + one, KEYS) - cost(one, KEYS) == pytest.approx(1.0)  # one more run
 
 
 def test_a_value_that_cannot_be_quoted_runs_alone():
@@ -110,6 +132,36 @@ def test_the_sweeper_launches_stack_jobs_in_batches():
     sweeper.stackable = frozenset()  # any other task: BasicSweeper's cells
     cells = sweeper.split_arguments(overrides, 4)
     assert cells == BasicSweeper.split_arguments(overrides, 4) and len(cells[0]) == 4
+
+
+def test_only_jobs_that_could_fail_differently_are_composed_up_front():
+    groups = {"activation", "hydra/launcher"}
+    jobs = [
+        ["activation=relu", "trainer.batch_size=1"],
+        ["activation=relu", "trainer.batch_size=4"],  # a new plain value: composes like job 0
+        ["activation=tanh", "trainer.batch_size=1"],  # a new group option
+        ["activation=tanh", "trainer.batch_size=4"],
+        ["activation=relu", "trainer.batch_size=4", "+trainer.extra=1"],  # new keys
+        ["activation=relu", "trainer.batch_size=4", "~trainer.seed=1"],  # a deletion
+        ["activation=relu", "trainer.batch_size=4", "~trainer.seed=2"],  # another one
+        ["activation=relu", "trainer.batch_size=16", "+trainer.extra=2"],
+    ]
+    chosen = jobs_to_compose(jobs, lambda key: key in groups)
+    assert chosen == [jobs[0], jobs[2], jobs[4], jobs[5], jobs[6]]
+
+
+def test_a_bad_group_option_in_a_later_job_still_stops_the_sweep_before_it_starts(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "src.train", "-m", "activation=relu,nosuch",
+         "trainer.batch_size=16,64", f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: activation/nosuch not found; valid options: leaky_relu, relu, sigmoid, tanh"
+    ]
+    assert not list(sweep.glob("*/metrics.json"))  # no cell trained
 
 
 @pytest.mark.parametrize(
