@@ -10,6 +10,7 @@ import pytest
 from src.results import write_json_atomic
 from src.theory import cache, run
 from src.train import train
+from tests.cli import run_train
 from tests.conftest import compose_config
 from tests.sweep.test_sweep_run import sweep
 from tests.theory.test_run import TINY
@@ -49,8 +50,11 @@ def test_a_damaged_file_is_measured_again_and_rewritten(tmp_path, damage, caplog
     assert json.loads(path.read_text()) == {"key": "k", "value": 2.5}
 
 
-def test_outside_a_multirun_nothing_is_written():
-    assert cache.sweep_folder() is None  # a single run keeps the process memo only
+def test_a_single_run_writes_no_cache(tmp_path):
+    cache._memo.clear()  # measured here, kept in the process only
+    assert run_train(tmp_path, *TINY, f"hydra.run.dir={tmp_path / 'run'}").returncode == 0
+    assert (tmp_path / "run" / "metrics.json").is_file()
+    assert cache.sweep_folder() is None and not list(tmp_path.rglob(cache.FOLDER))
 
 
 def counting(monkeypatch, name: str) -> list:
