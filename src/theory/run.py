@@ -1,7 +1,8 @@
 """Per-run theory metrics: sharpness at init at the run's batch size, noise scale at init and
-at the end. Quantities of the untrained net, and the float64 net itself, are memoised per
-process, keyed by everything they depend on, so runs sharing a network, seed and batch size (a
-sweep's learning rates, in one worker) compute them once and build the net once.
+at the end. Quantities of the untrained net are keyed by everything they depend on and measured
+once per sweep (`src.theory.cache`: per process, and across a sweep's processes through its
+folder), so runs sharing a network, seed and batch size (a sweep's learning rates) share them;
+the float64 net itself is built once per process.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Annotated, Any
 
 import numpy as np
@@ -21,16 +23,20 @@ from omegaconf import DictConfig, OmegaConf
 from src.arrays import Array
 from src.checks import Interval
 from src.model.sequential import Sequential
+from src.names import NOT_THE_NETWORK, OVERRIDE_ONLY_GROUPS
 from src.probe import blas_controller
 from src.theory.adapter import FlatNet, flat_params, float64_net
+from src.theory.cache import cached, sweep_folder
 from src.theory.hessian import sharpness
 from src.theory.noise import noise_scale
 from src.trainer import Settings
 
 log = logging.getLogger(__name__)
 KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
-NETWORK_GROUPS = ("dataset", "model", "activation", "loss", "init")  # what the Hessian sees
-_memo: dict[str, float] = {}
+# What the measurements at init do not see: how the net is then trained, and bookkeeping.
+# The seed and batch size are read from the run's Settings (the batch clamped to the data).
+NOT_MEASURED = ("hydra", "optimizer", "trainer", *NOT_THE_NETWORK, *OVERRIDE_ONLY_GROUPS)
+NOT_MEASURED_KEYS = (("dataset", "target_accuracy"),)  # a threshold on the outcome only
 _nets: dict[str, tuple[FlatNet, Array]] = {}  # network key -> the net and its initial weights
 
 
@@ -57,30 +63,49 @@ def theory_metrics(
     started = time.perf_counter()
     batch, seed = run.batch_size, run.seed
     key = network_key(cfg, seed, settings)
+    net = partial(net_at_init, key, partial(float64_net, cfg, data, seed))  # built when needed
+    x, y = data.x_train, data.y_train  # the net casts each batch to float64
     with blas_controller().limit(limits=1):  # threads only slow these small products down
-        net = net_at_init(key, lambda: float64_net(cfg, data, seed))
-        x, y = data.x_train, data.y_train  # the net casts each batch to float64
-        at_init = {
-            "sharpness_init": _memoised(
-                f"{key}|{batch}", lambda: sharpness_at(net, x, y, batch, settings.batches)
-            ),
-            "noise_scale_init": _memoised(key, lambda: noise_at(net, x, y, settings)),
-        }
+        at_init = measured_at_init(key, net, x, y, batch, settings)
         final = math.nan  # a diverged run (model None) has no end state to measure
         if model is not None:
-            net.set(flat_params(model))
+            trained = net()
+            trained.set(flat_params(model))
             with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
-                final = noise_at(net, x, y, settings)
+                final = noise_at(trained, x, y, settings)
     values = {k: _finite_or_none(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
     shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
     log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")
     return {k: values[k] for k in KEYS}
 
 
+def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, batch: int,
+                     settings: TheorySettings) -> dict[str, float]:  # fmt: skip
+    """λ at `batch` and B_simple of the untrained net `key`, measured once per sweep
+    (`src.theory.cache`); `net()` gives the net at its initial weights."""
+    folder = sweep_folder()
+    return {
+        "sharpness_init": cached(
+            f"{key}|sharpness_init|batch={batch}",
+            lambda: sharpness_at(net(), x, y, batch, settings.batches),
+            folder,
+        ),
+        "noise_scale_init": cached(
+            f"{key}|noise_scale_init", lambda: noise_at(net(), x, y, settings), folder
+        ),
+    }
+
+
 def network_key(cfg: DictConfig, seed: int, settings: TheorySettings) -> str:
-    """Everything the untrained net's measurements depend on, as one string."""
-    groups = {g: OmegaConf.to_container(cfg[g], resolve=True) for g in NETWORK_GROUPS if g in cfg}
-    return json.dumps({**groups, "seed": seed, "settings": asdict(settings)}, sort_keys=True)
+    """Everything the untrained net and its measurements depend on, as one string: the config
+    without the groups and keys in NOT_MEASURED*, with the seed and the measurement settings."""
+    network = {str(g): OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node)
+               else node for g, node in cfg.items() if g not in NOT_MEASURED}  # fmt: skip
+    for group, name in NOT_MEASURED_KEYS:
+        if isinstance(network.get(group), dict):
+            network[group].pop(name, None)
+    payload = {**network, "seed": seed, "settings": asdict(settings)}
+    return json.dumps(payload, sort_keys=True, default=str)
 
 
 def sharpness_at(net: FlatNet, x: Array, y: Array, batch: int, batches: int) -> float:
@@ -106,12 +131,6 @@ def net_at_init(key: str, build: Callable[[], FlatNet]) -> FlatNet:
     net, theta = _nets[key]
     net.set(theta)
     return net
-
-
-def _memoised(key: str, compute) -> float:
-    if key not in _memo:
-        _memo[key] = compute()
-    return _memo[key]
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from src.theory import run
+from src.theory import cache, run
 from src.theory.hessian import sharpness
 from src.train import train
 from tests.conftest import compose_config
@@ -18,7 +18,7 @@ TINY = ("logger=none", "model.hidden=[8]", "dataset.limit_train=64", "trainer.ep
 
 
 def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
-    run._memo.clear()
+    cache._memo.clear()
     metrics = train(compose_config(*TINY, "trainer.batch_size=64"), tmp_path)
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert set(run.KEYS) <= set(written)
@@ -30,8 +30,9 @@ def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
 
 
 def test_runs_that_share_a_network_compute_its_init_quantities_once(tmp_path, monkeypatch):
-    run._memo.clear()
+    cache._memo.clear()
     calls = []
+    monkeypatch.setattr(run, "sweep_folder", lambda: None)  # the fake λ stays in this process
     monkeypatch.setattr(run, "sharpness_at", lambda *a: calls.append(a) or 5.0)
     for lr in ("0.01", "0.1"):
         train(compose_config(*TINY, f"optimizer.lr={lr}"), tmp_path / lr)
@@ -54,11 +55,11 @@ def test_theory_enabled_false_measures_nothing(tmp_path):
 
 
 def test_a_memoised_net_starts_each_run_from_its_initial_weights(tmp_path):
-    run._memo.clear(), run._nets.clear()
+    cache._memo.clear(), run._nets.clear()
     fresh = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "fresh")
-    run._memo.clear(), run._nets.clear()
+    cache._memo.clear(), run._nets.clear()
     train(compose_config(*TINY, "optimizer.lr=0.5"), tmp_path / "other")  # trains the net's twin
-    run._memo.clear()  # the init quantities are measured again, on the net the last run left
+    cache._memo.clear()  # the init quantities are measured again, on the net the last run left
     again = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "again")
     assert len(run._nets) == 1  # built once for both runs
     assert {k: again[k] for k in run.KEYS} == {k: fresh[k] for k in run.KEYS}

@@ -1,0 +1,86 @@
+"""Measurements at init shared by a sweep's processes: one small JSON file per measurement in
+`<sweep folder>/theory_cache/`, named by a hash of everything the measurement depends on.
+
+Cells that share a network, seed and batch size but run in different processes (joblib
+workers, SLURM array tasks, one job per cell) read what the first of them wrote instead of
+measuring again. A file is written atomically, so a reader sees all of it or none; two
+processes measuring the same key at once both write the same value. A file that does not hold
+this key's value (damaged, edited, another format) is measured again and rewritten. Values
+round-trip exactly (JSON writes a float's shortest repr), so a cell's metrics do not depend on
+which process measured them. A single run keeps its measurements in its process only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+
+from src.results import write_json_atomic
+
+log = logging.getLogger(__name__)
+FOLDER = "theory_cache"
+_memo: dict[str, float] = {}  # this process' measurements, by key
+
+
+def sweep_folder() -> Path | None:
+    """`<hydra.sweep.dir>/theory_cache` inside a multirun job; None in a single run and outside
+    Hydra (the process memo only)."""
+    if not HydraConfig.initialized():
+        return None
+    hydra = HydraConfig.get()
+    return Path(hydra.sweep.dir) / FOLDER if hydra.mode == RunMode.MULTIRUN else None
+
+
+def cached(key: str, compute: Callable[[], float], folder: Path | None) -> float:
+    """The value of the measurement `key`: from this process' memo, else from its file in
+    `folder`, else `compute()`d and written there (`folder` None: the memo only). A value that
+    is not finite is stored as null and read back as nan."""
+    if key not in _memo:
+        path = None if folder is None else folder / f"{key_hash(key)}.json"
+        value = None if path is None else _read(path, key)
+        if value is None:
+            value = float(compute())
+            if path is not None:
+                _write(path, key, value)
+        _memo[key] = value
+    return _memo[key]
+
+
+def key_hash(key: str) -> str:
+    """The file name's stem for `key`: 24 hex digits of its SHA-256."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def _read(path: Path, key: str) -> float | None:
+    """The value `path` holds for `key`; None when there is no file or it holds no such value."""
+    try:
+        record = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:  # ValueError: not JSON, not UTF-8
+        log.warning(f"{path}: unreadable ({err}); measuring again")
+        return None
+    if not (isinstance(record, dict) and record.get("key") == key and _is_value(record)):
+        log.warning(f"{path}: not a stored measurement of this key; measuring again")
+        return None
+    return math.nan if record["value"] is None else float(record["value"])
+
+
+def _is_value(record: dict) -> bool:
+    """Whether `record` has a `value` that `_write` could have written: a number or null."""
+    return "value" in record and (record["value"] is None or type(record["value"]) in (int, float))
+
+
+def _write(path: Path, key: str, value: float) -> None:
+    """Store `value` for `key` atomically; a failure only costs other processes a measurement."""
+    try:
+        write_json_atomic(path, {"key": key, "value": value if math.isfinite(value) else None})
+    except OSError as err:
+        log.warning(f"{path}: not written ({err}); other processes will measure it again")
