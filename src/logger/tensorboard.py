@@ -95,10 +95,11 @@ class TensorBoard(Logger):
 
     def on_epoch(self, epoch: int, history: History, state: Probe | None) -> None:
         step = self.step = history.steps
-        self._scalar("train/epoch_loss", history.epoch_losses[-1], step)
-        self._scalar("test/accuracy", history.test_accuracies[-1], step)
-        self._scalar("test/loss", history.test_losses[-1], step)
-        self._log_state(state, step)
+        self._log_state(state, step, {
+            "train/epoch_loss": history.epoch_losses[-1],
+            "test/accuracy": history.test_accuracies[-1],
+            "test/loss": history.test_losses[-1],
+        })  # fmt: skip
         self.epoch_step = step
 
     def finish(self, metrics: dict[str, Any], state: Probe | None) -> None:
@@ -141,17 +142,21 @@ class TensorBoard(Logger):
         finally:
             events.close()
 
-    def _log_state(self, state: Probe, step: int) -> None:
-        self._scalar("train/accuracy", state.accuracy, step)
+    def _log_state(self, state: Probe, step: int, scalars: dict[str, float] | None = None) -> None:
+        """The probe's per-parameter scalars (with `scalars`) and histograms, an event each: one
+        event per value would be ~15 of them per run and epoch, each serialized on its own."""
+        values = {**(scalars or {}), "train/accuracy": state.accuracy}
         for name in state.weights:
-            self._scalar(f"grad_norm/{tag(name)}", state.grad_norms[name], step)
-            self._scalar(f"weight_norm/{tag(name)}", state.weight_norms[name], step)
-            self._scalar(f"update_ratio/{tag(name)}", state.update_ratios[name], step)
+            values[f"grad_norm/{tag(name)}"] = state.grad_norms[name]
+            values[f"weight_norm/{tag(name)}"] = state.weight_norms[name]
+            values[f"update_ratio/{tag(name)}"] = state.update_ratios[name]
+        self._scalars(values, step)
         if self.histograms:
-            for name, values in state.weights.items():
-                self._histogram(f"weights/{tag(name)}", values, step)
-            for name, values in state.preactivations.items():
-                self._histogram(f"preactivations/{name}", values, step)
+            histos = [(f"weights/{tag(name)}", v) for name, v in state.weights.items()]
+            histos += [(f"preactivations/{name}", v) for name, v in state.preactivations.items()]
+            kept = [histogram_value(name, v, BINS) for name, v in histos if histogram_safe(v)]
+            if kept:  # nan/inf have no bucket (tensorboardX would raise)
+                self.events.add(Summary(value=kept), step)
 
     def _session(self, metrics: dict[str, Any], step: int) -> None:
         """Session start/end records written by this run's own writer (tensorboardX#670)."""
@@ -162,20 +167,19 @@ class TensorBoard(Logger):
         _, start, end = hparams(values, scores)
         self.events.add(start, step)
         self.events.add(end, step)
-        for name, value in scores.items():
-            self._scalar(name, value, step)
+        self._scalars(scores, step)
         self.finished = True
 
     def _scalar(self, name: str, value: float, step: int) -> None:
+        self._scalars({name: value}, step)
+
+    def _scalars(self, values: dict[str, float], step: int) -> None:
         # Built directly: tensorboardX's scalar() also checks and warns about every nan value.
-        self.events.add(Summary(value=[Summary.Value(tag=name, simple_value=float(value))]), step)
-
-    def _histogram(self, name: str, values: Array, step: int) -> None:
-        if histogram_safe(values):  # nan/inf have no bucket (tensorboardX would raise)
-            self.events.add(histogram(name, values, BINS), step)
+        summary = [Summary.Value(tag=name, simple_value=float(v)) for name, v in values.items()]
+        self.events.add(Summary(value=summary), step)
 
 
-def histogram(name: str, values: Array, bins: int) -> Summary:
+def histogram_value(name: str, values: Array, bins: int) -> Summary.Value:
     """Uniform buckets over [min, max] of finite `values` (2-4x cheaper than tensorboardX's)."""
     v = values.reshape(-1).astype(np.float64)  # float64: a float32 range can overflow
     lo, hi = float(v.min()), float(v.max())
@@ -191,7 +195,7 @@ def histogram(name: str, values: Array, bins: int) -> Summary:
         total, squares = float(v.sum()), float(np.einsum("i,i->", v, v))
     histo = HistogramProto(min=lo, max=hi, num=v.size, sum=total, sum_squares=squares,
                            bucket_limit=limits.tolist(), bucket=counts.tolist())  # fmt: skip
-    return Summary(value=[Summary.Value(tag=name, histo=histo)])
+    return Summary.Value(tag=name, histo=histo)
 
 
 def remove_old_events(folder: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import importlib
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,9 @@ from src.theory.edges import SHARPNESS_CSV
 # Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
 # matplotlib's "generated new fontManager" on its first import on a machine.
 CHATTY = ("matplotlib", "PIL")
+# What the summary imports, loaded while the cells run: the parent only waits for them then,
+# and matplotlib alone takes ~1 s to import, which a short sweep would otherwise add at its end.
+SUMMARY_MODULES = ("src.sweep.plot",)
 
 
 class SweepSummary(Callback):
@@ -42,6 +47,7 @@ class SweepSummary(Callback):
         what = f"edge search of at most {total} runs" if budget else f"sweep of {total} cells"
         self.progress = SweepProgress(sweep_dir, total, f"{what} into {sweep_dir}")
         self.progress.start()
+        threading.Thread(target=_import_summary_modules, daemon=True).start()
         # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
         atexit.register(self.on_multirun_end, config)
 
@@ -60,6 +66,14 @@ class SweepSummary(Callback):
         for name in (SHARPNESS_CSV, *EDGE_FILES):  # written when the cells had data for them
             if (sweep_dir / name).exists():
                 print(f"wrote {sweep_dir / name}")
+
+
+def _import_summary_modules() -> None:
+    try:
+        for name in SUMMARY_MODULES:
+            importlib.import_module(name)
+    except Exception:  # noqa: BLE001 -- the summary imports it again and reports the error
+        return
 
 
 def log_phase_map(config: DictConfig, png: Path) -> None:
