@@ -238,7 +238,7 @@ def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
 def main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         hydra_cfg = HydraConfig.instance().cfg  # the job's Hydra config, a root with `hydra`
-        run_job(cfg, hydra_cfg, Task(train, train_stack, validate, summary_line))
+        run_job(cfg, hydra_cfg, Task(train, train_stack, validate, summary_line, check_stackable))
         return
     with report_errors() as out_dir:
         log.info(summary_line(train(cfg, out_dir), out_dir))

@@ -51,6 +51,7 @@ class Task:
     train_stack: TrainStack
     validate: Callable[[DictConfig], None]
     report: Callable[[dict[str, Any], Path], str]  # the line logged for a finished cell
+    validate_stackable: Callable[[DictConfig], None]  # only the values a stack's runs vary
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,12 @@ def run_stack(runs: list[Run], task: Task) -> list[tuple[Path, dict[str, Any]]]:
     by one through that guard, so the run that failed is the only one recorded as `error`.
     """
     results: dict[Path, dict[str, Any]] = {}
-    ready = []
+    ready: list[Run] = []
     for run in runs:
-        if _finished(run.out_dir) or not _valid(run.cfg, task.validate):
+        # Runs of a stack differ only in stackable values: the first to train is validated in
+        # full, the others' stackable values are all they could get wrong (~1.5 ms, not ~6).
+        check = task.validate_stackable if ready else task.validate
+        if _finished(run.out_dir) or not _valid(run.cfg, check):
             results[run.out_dir] = _run_alone(run, task.train)
         else:
             ready.append(run)

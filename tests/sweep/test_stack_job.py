@@ -122,7 +122,8 @@ def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
     retried = runs[-1].out_dir / METRICS  # an earlier error: trained again
     retried.write_text(json.dumps({"outcome": "error", "x": 6}))
     trainer = Trainer()
-    task = Task(trainer.train, trainer.train_stack, trainer.validate, report=lambda m, d: "")
+    task = Task(trainer.train, trainer.train_stack, trainer.validate, report=lambda m, d: "",
+                validate_stackable=trainer.validate)
     results = run_stack(runs, task)
 
     assert [out_dir for out_dir, _ in results] == [run.out_dir for run in runs]
@@ -136,3 +137,25 @@ def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
     assert sorted(x for x in trainer.trained if x not in bad) == [0, 1, 3, 6]
     assert [r[1]["outcome"] for r in results] == [outcomes[x] for x in xs]
     assert OmegaConf.load(runs[0].out_dir / ".hydra" / "overrides.yaml") == ["x=0"]
+
+
+def test_only_the_first_run_to_train_is_validated_in_full(tmp_path):
+    runs = [fake_run(tmp_path, x) for x in (0, -1, 1, 3)]
+    for run in runs:
+        save(run)
+    (runs[0].out_dir / METRICS).write_text(json.dumps({"outcome": "converged", "x": 0}))
+    trainer, full, values = Trainer(), [], []
+
+    def validate(cfg):
+        full.append(cfg.x)
+        trainer.validate(cfg)
+
+    def validate_stackable(cfg):
+        values.append(cfg.x)
+        trainer.validate(cfg)
+
+    run_stack(runs, Task(trainer.train, trainer.train_stack, validate, lambda m, d: "",
+                         validate_stackable))  # fmt: skip
+    # x=0 is finished; x=-1 fails in full and trains alone (an error cell); x=1
+    # is the stack's first run, so x=3 needs only its stackable values checked.
+    assert full == [-1, 1] and values == [3]
