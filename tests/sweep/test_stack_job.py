@@ -136,3 +136,24 @@ def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
     assert sorted(x for x in trainer.trained if x not in bad) == [0, 1, 3, 6]
     assert [r[1]["outcome"] for r in results] == [outcomes[x] for x in xs]
     assert OmegaConf.load(runs[0].out_dir / ".hydra" / "overrides.yaml") == ["x=0"]
+
+
+def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_path):
+    base = ["optimizer.lr=0.5", f"hydra.sweep.dir={tmp_path}"]
+    cells = [["trainer.epochs=3", f"optimizer.lr={lr}", f'hydra.sweep.subdir="{name}"']
+             for lr, name in (("0.5", "a,b=1.repair1"), ("0.1", "c.repair2"))]  # fmt: skip
+    stackable = STACKABLE_KEYS | {"hydra.sweep.subdir"}
+    keys = [c.split("=")[0] for c in cells[0]]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", base, RunMode.MULTIRUN)
+        job = loader.load_sweep_config(master, stack_job(cells, keys, stackable))
+        stack = StackJob(*split(job))
+        for cell, name in zip(cells, ("a,b=1.repair1", "c.repair2")):
+            run = stack.derive(list(job.hydra.sweeper.stack[cells.index(cell)]))
+            own_task, own_hydra = split(loader.load_sweep_config(master, cell))
+            assert run.out_dir == tmp_path / name
+            assert run.cfg == own_task and "hydra" not in run.cfg
+            hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
+            assert hydra_part(hydra) == hydra_part(own_hydra)
+            assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell[:2]
