@@ -112,7 +112,9 @@ def launch_round(jobs: list[tuple[Path, list[str]]], launcher: list[str]) -> Non
         workers = worker_count(OmegaConf.select(cfg, "hydra.launcher.n_jobs"))
         stacks = stacked_attempts(jobs, int(cfg.hydra.sweeper.max_stack), workers)
         if len(stacks) < len(jobs):  # see src/stackable.py
-            print(f"  as {len(stacks)} jobs: those that differ only in lr, seed, ... train as one")
+            plural = "s" * (len(stacks) != 1)
+            print(f"  as {len(stacks)} job{plural}: those that differ only in lr, seed, ... "
+                  "train as one")  # fmt: skip
         try:
             runner.launch(stacks, initial_job_idx=0)
         except (HydraException, OmegaConfBaseException) as err:
