@@ -9,7 +9,6 @@ job that trains them together; each still gets its own folder, named by its own
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 from pathlib import Path
@@ -34,7 +33,6 @@ from src.sweep.stack_job import Task, run_job
 LAUNCHER_GROUP = "hydra/launcher"
 FOLDER_KEY = "hydra.sweep.subdir"
 ATTEMPT_STACKABLE = STACKABLE_KEYS | {FOLDER_KEY}  # an attempt's folder rides in its stack
-log = logging.getLogger(__name__)
 
 
 def launcher_overrides(run_dir: Path) -> list[str]:
