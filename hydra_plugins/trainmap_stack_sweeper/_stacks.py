@@ -65,11 +65,13 @@ def makespan(stacks: Sequence[Sequence[Cell]], keys: Sequence[str], workers: int
 
 
 def cost(stack: Sequence[Cell], keys: Sequence[str]) -> float:
-    """A stack's training time, relatively: its steps (1 / batch size; 1 when the batch size is
-    not swept) times what a step of its K runs costs, plus its start and finish."""
+    """A stack's training time, relatively: its runs' updates (1 / batch size each; 1 when the
+    batch size is not swept), plus what its steps cost whatever their K, plus its start."""
     where = keys.index(BATCH_KEY) if BATCH_KEY in keys else None
-    batch = 1.0 if where is None else max(_number(stack[0][where].split("=", 1)[1]), 1.0)
-    return (STEP_RUNS + len(stack)) / batch + STACK_RUNS
+    if where is None:
+        return STEP_RUNS + len(stack) + STACK_RUNS
+    batches = [max(_number(cell[where].split("=", 1)[1]), 1.0) for cell in stack]
+    return sum(1.0 / b for b in batches) + STEP_RUNS / min(batches) + STACK_RUNS
 
 
 def _number(text: str) -> float:

@@ -67,8 +67,9 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
 
 
 def _drop_if_stale(folder: Path, overrides: list[str]) -> None:
-    """An earlier repair's attempt with other overrides (the suggestions changed) is redone."""
-    if is_run(folder) and read_overrides(folder) != overrides:
+    """An earlier repair's attempt with other overrides (the suggestions changed) is redone.
+    Their order aside: a stack records its attempts' overrides sorted by key."""
+    if is_run(folder) and sorted(read_overrides(folder)) != sorted(overrides):
         shutil.rmtree(folder)
 
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import yaml
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import OmegaConfDumper
 from threadpoolctl import threadpool_limits
@@ -79,14 +80,21 @@ class StackJob:
             node.sweeper.stack = None
 
     def derive(self, overrides: list[str]) -> Run:
-        """The cell whose stackable overrides are `overrides` (the others are the job's own)."""
+        """The cell whose stackable overrides are `overrides` (the others are the job's own).
+
+        A `hydra.*` override among them (e.g. a cell's own `hydra.sweep.subdir`) sets the cell's
+        Hydra config; every cell of a stack names the same keys.
+        """
         mine = {o.get_key_element(): o for o in OverridesParser.create().parse_overrides(overrides)}
+        own_hydra = [o for o in mine.values() if o.key_or_group.startswith("hydra.")]
         cfg = copy.deepcopy(self.cfg)
         for override in mine.values():  # what Hydra does with a plain `key=value` override
-            OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+            if not override.key_or_group.startswith("hydra."):
+                OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
         task = [mine.get(o.get_key_element(), o) for o in self.head]
         node = self.root.hydra
         with read_write(node), open_dict(node):
+            _set_hydra(self.root, own_hydra)
             node.overrides.task = [o.input_line for o in task]
             naming = OmegaConf.to_container(node.job.config.override_dirname, resolve=True)
             node.job.override_dirname = get_overrides_dirname(overrides=task, **naming)
@@ -100,6 +108,16 @@ class StackJob:
                 f"{node.output_subdir}/overrides.yaml": to_yaml(node.overrides.task),
             }
         return Run(cfg, Path(out_dir), files)
+
+
+def _set_hydra(root: DictConfig, overrides: list[Override]) -> None:
+    """Apply a cell's own `hydra.*` overrides to its Hydra config and record them in place of
+    the first cell's (the job's own)."""
+    lines = {o.key_or_group: o.input_line for o in overrides}
+    for override in overrides:
+        OmegaConf.update(root, override.key_or_group, override.value(), merge=True)
+    recorded = root.hydra.overrides.hydra
+    root.hydra.overrides.hydra = [lines.get(h.split("=", 1)[0], h) for h in recorded]
 
 
 class _FastDumper(getattr(yaml, "CDumper", yaml.Dumper)):  # type: ignore[misc]

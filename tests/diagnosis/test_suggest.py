@@ -92,3 +92,19 @@ def test_more_updates_lowers_the_batch_while_steps_are_small_else_adds_epochs(
 ):
     facts = FACTS.__class__(**{**FACTS.__dict__, "batch_size": batch})
     assert suggest.more_updates(facts, ratio, step) == expected
+
+
+@pytest.mark.parametrize(
+    ("pace", "expected"),
+    [
+        # The digits sigmoid net at batch 128, lr 1e-4: 240 updates of 5.4e-6. Raised x3800 and
+        # rounded down to lr 0.2 (x2000), they add up to 2.6: a rerun that ended at 0.88.
+        (5.4e-6, "optimizer.lr=0.2 trainer.batch_size=32"),
+        (6.5e-6, "optimizer.lr=0.2"),  # 240 x 0.013 = 3.1: enough
+    ],
+)
+def test_a_raised_rate_that_leaves_the_run_short_of_sure_movement_also_gets_more_updates(
+    pace, expected
+):
+    facts = FACTS.__class__(**{**FACTS.__dict__, "batch_size": 128, "lr": 1e-4, "n_train": 1437})
+    assert suggest.learning_rate(facts, 3800, pace, step=2e-5) == expected

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
 
 from src.repair.launch import launcher_overrides, quoted
 
@@ -34,8 +36,9 @@ def test_a_run_folder_without_hydra_yaml_uses_the_configured_launcher(tmp_path):
     assert launcher_overrides(tmp_path) == []
 
 
-def test_folder_names_with_commas_are_one_quoted_value():
-    assert quoted("optimizer.lr=1,trainer.batch_size=4.repair1") == (
-        "'optimizer.lr=1,trainer.batch_size=4.repair1'"
-    )
-    assert quoted("it's") == "'it\\'s'"
+@pytest.mark.parametrize(
+    "name", ["optimizer.lr=1,trainer.batch_size=4.repair1", "it's", 'say "hi"', "back\\slash"]
+)
+def test_a_folder_name_is_one_quoted_value_that_parses_back(name):
+    override = f"hydra.sweep.subdir={quoted(name)}"
+    assert OverridesParser.create().parse_override(override).value() == name

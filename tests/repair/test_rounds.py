@@ -122,3 +122,18 @@ def test_an_attempt_left_by_other_suggestions_is_redone(tmp_path):
     repair_rounds(repairs, tries=1, launch=again)
     assert [jobs[0][1] for jobs in again.rounds] == [["optimizer.lr=0.3"]]
     assert repairs[0].outcomes() == ["converged"]
+
+
+def test_an_attempt_recorded_in_another_order_is_not_redone(tmp_path):
+    run = make_run(tmp_path, ["trainer.batch_size=16", "optimizer.lr=1e-4"],
+                   result("stalled", 0.1, LOW))  # fmt: skip
+
+    def sorted_by_key(jobs, launcher):  # a stack records its attempts' overrides sorted by key
+        ScriptedLauncher(lambda _: result("learning", 0.5))(
+            [(folder, sorted(overrides)) for folder, overrides in jobs], launcher
+        )
+
+    repair_rounds(failed_runs([run]), tries=1, launch=sorted_by_key)
+    again = ScriptedLauncher(lambda _: result("converged", 0.9))
+    repair_rounds(failed_runs([run]), tries=1, launch=again)
+    assert again.rounds == []

@@ -159,3 +159,24 @@ def test_only_the_first_run_to_train_is_validated_in_full(tmp_path):
     # x=0 is finished; x=-1 fails in full and trains alone (an error cell); x=1
     # is the stack's first run, so x=3 needs only its stackable values checked.
     assert full == [-1, 1] and values == [3]
+
+
+def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_path):
+    base = ["optimizer.lr=0.5", f"hydra.sweep.dir={tmp_path}"]
+    cells = [["trainer.epochs=3", f"optimizer.lr={lr}", f'hydra.sweep.subdir="{name}"']
+             for lr, name in (("0.5", "a,b=1.repair1"), ("0.1", "c.repair2"))]  # fmt: skip
+    stackable = STACKABLE_KEYS | {"hydra.sweep.subdir"}
+    keys = [c.split("=")[0] for c in cells[0]]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", base, RunMode.MULTIRUN)
+        job = loader.load_sweep_config(master, stack_job(cells, keys, stackable))
+        stack = StackJob(*split(job))
+        for cell, name in zip(cells, ("a,b=1.repair1", "c.repair2")):
+            run = stack.derive(list(job.hydra.sweeper.stack[cells.index(cell)]))
+            own_task, own_hydra = split(loader.load_sweep_config(master, cell))
+            assert run.out_dir == tmp_path / name
+            assert run.cfg == own_task and "hydra" not in run.cfg
+            hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
+            assert hydra_part(hydra) == hydra_part(own_hydra)
+            assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell[:2]
