@@ -15,6 +15,8 @@ from omegaconf.errors import OmegaConfBaseException
 
 from src.errors import TrainmapError
 
+HYDRA_FLAG_ERROR = "Only one of --run, --multirun, --cfg"  # Hydra raises a bare ValueError
+
 
 @contextmanager
 def report_errors() -> Iterator[Path]:
@@ -42,6 +44,11 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
         hydra_main()
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {hydra_message(err)}", file=sys.stderr)
+        sys.exit(2)
+    except ValueError as err:  # Hydra's check of its own flags, e.g. --multirun with --cfg
+        if not str(err).startswith(HYDRA_FLAG_ERROR):
+            raise
+        print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     except TrainmapError as err:  # raised before a run folder exists
         sys.exit(print_error(err))

@@ -54,7 +54,8 @@ def validate(cfg: DictConfig) -> None:
         if isinstance(node, DictConfig) and "_target_" in node:
             check_node(node, str(key))
         elif key not in OVERRIDE_ONLY_GROUPS:
-            groups = ", ".join(k for k, v in cfg.items() if isinstance(v, DictConfig))
+            groups = ", ".join(str(k) for k, v in cfg.items()
+                               if isinstance(v, DictConfig) and k != key)  # fmt: skip
             raise ConfigError(f"{key}: unknown top-level key; valid: {groups}")
 
 

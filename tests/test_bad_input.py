@@ -179,6 +179,12 @@ def test_bad_config(case, config_errors):
     assert_one_clear_line(result, CONFIG_CASES[case][1], folder)
 
 
+def test_an_unknown_top_level_key_is_not_offered_as_valid(config_errors):
+    line = config_errors["unknown top-level key"][1].stderr.strip()
+    assert line.endswith("valid: dataset, model, activation, loss, init, optimizer, trainer, "
+                         "theory, logger, diagnosis")  # fmt: skip
+
+
 def test_each_bad_config_gets_its_own_message(config_errors):
     # A catch-all ("invalid config") would pass the substring checks above only by luck:
     # every case's line differs, because each echoes the key or value it rejects.
@@ -224,7 +230,8 @@ def test_summarize_on_a_folder_that_is_not_a_sweep(tmp_path):
 @pytest.mark.parametrize(
     ("args", "expected", "code"),
     [(["optimizer.lr=0"], "optimizer.lr=0: expected a number > 0", 2),
-     (["dataset=mnist", "dataset.path=nowhere"], "not found in", 3)],
+     (["dataset=mnist", "dataset.path=nowhere"], "not found in", 3),
+     (["-m", "optimizer.lr=0.1,1", "--cfg", "hydra"], "Only one of --run, --multirun, --cfg", 2)],
 )  # fmt: skip
 def test_the_real_command_exits_with_the_code_and_one_line(args, expected, code, tmp_path):
     assert_one_clear_line(run(tmp_path, *args), expected, tmp_path, code=code)
