@@ -12,6 +12,7 @@ from src.repair.attempts import Repair, is_run, read_overrides
 from src.repair.launch import launch_round, launcher_overrides
 from src.results import METRICS, OVERRIDES, read_metrics
 from src.sweep.collect import Sweep, collect
+from src.sweep.progress import SweepProgress
 
 FOLDER_HINT = f"pass a run folder (with {METRICS} and {OVERRIDES}) or a sweep folder (one per cell)"
 
@@ -59,7 +60,13 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
             continue  # every attempt of this round was done before: the next round may not be
         plural = "s" * (len(jobs) != 1)
         print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
-        launch(jobs, launcher_overrides(repairs[0].origin))
+        folders = [folder for folder, _ in jobs]
+        progress = SweepProgress(folders[0].parent, len(jobs), folders=folders, unit="attempt")
+        progress.start()
+        try:
+            launch(jobs, launcher_overrides(repairs[0].origin))
+        finally:
+            progress.stop()
         print(f"round {round_}: {_tally(folder for folder, _ in jobs)}")
     for repair in repairs:
         if not repair.stop and repair.next_attempt() is not None:

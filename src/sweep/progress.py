@@ -41,10 +41,13 @@ class SweepProgress:
     """tqdm bar (or plain lines) over the cells of `sweep_dir`, with the tally of outcomes."""
 
     def __init__(
-        self, sweep_dir: Path, total: int, announce: str = "", line_seconds: float = LINE_SECONDS
-    ) -> None:
+        self, sweep_dir: Path, total: int, announce: str = "", line_seconds: float = LINE_SECONDS,
+        folders: list[Path] | None = None, unit: str = "cell",
+    ) -> None:  # fmt: skip
+        """Counts the runs in `folders` if given (e.g. a repair round's attempts, beside earlier
+        ones), else every run folder in `sweep_dir`."""
         self.sweep_dir, self.total, self.announce = sweep_dir, total, announce
-        self.line_seconds = line_seconds
+        self.line_seconds, self.folders, self.unit = line_seconds, folders, unit
         self.stop_event = threading.Event()
         watch = self._watch if sys.stderr.isatty() else self._print_lines
         self.thread = threading.Thread(target=watch, daemon=True)
@@ -68,7 +71,8 @@ class SweepProgress:
     def _watch(self) -> None:
         if not self._wait_for_folder():
             return
-        with tqdm(total=self.total, desc="cells", unit="cell", dynamic_ncols=True) as bar:
+        units = f"{self.unit}s"
+        with tqdm(total=self.total, desc=units, unit=self.unit, dynamic_ncols=True) as bar:
             while True:
                 finished = self.stop_event.wait(POLL_SECONDS)
                 tally = self._tally()
@@ -89,11 +93,13 @@ class SweepProgress:
                 counts = ", ".join(f"{k}={v}" for k, v in sorted(tally.items()))
                 done = min(sum(tally.values()), self.total)
                 elapsed = time.monotonic() - started
-                print(f"cells {done}/{self.total} ({counts}) {elapsed:.0f}s", file=sys.stderr)
+                print(f"{self.unit}s {done}/{self.total} ({counts}) {elapsed:.0f}s",
+                      file=sys.stderr)  # fmt: skip
                 shown = tally
             if finished:
                 return
 
     def _tally(self) -> Counter:
-        metrics = (read_metrics(path.parent) for path in self.sweep_dir.glob(f"*/{METRICS}"))
+        folders = self.folders or (p.parent for p in self.sweep_dir.glob(f"*/{METRICS}"))
+        metrics = (read_metrics(folder) for folder in folders)
         return Counter(m["outcome"] for m in metrics if m is not None)

@@ -40,6 +40,18 @@ def test_without_a_terminal_the_progress_is_plain_lines(tmp_path, monkeypatch):
     assert err.getvalue().splitlines() == ["cells 3/3 (converged=2, diverged=1) 0s"]
 
 
+def test_a_progress_over_given_folders_counts_only_those(tmp_path, monkeypatch):
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    make_cell(tmp_path, ["optimizer.lr=5"], {"outcome": "converged"})  # an earlier round's
+    new = [tmp_path / "optimizer.lr=0.1", tmp_path / "optimizer.lr=1"]
+    progress = SweepProgress(tmp_path, total=2, line_seconds=60, folders=new, unit="attempt")
+    progress.start()
+    make_cell(tmp_path, ["optimizer.lr=0.1"], {"outcome": "learning"})
+    progress.stop()
+    assert err.getvalue().splitlines() == ["attempts 1/2 (learning=1) 0s"]
+
+
 def test_on_a_terminal_the_progress_is_a_tqdm_bar(tmp_path, monkeypatch):
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
