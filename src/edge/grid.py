@@ -30,7 +30,8 @@ class Settings:
     lr_range: tuple[float, float] = (1e-4, 100.0)
     lr_points: int = 8
     resolution: float = 1.1
-    budget: int = 400
+    budget: int = 500
+    probe_above: float = 3.0
 
     def check(self) -> None:
         """Raises ConfigError naming the key and its valid range."""
@@ -43,6 +44,11 @@ class Settings:
             raise ConfigError(
                 f"hydra.sweeper.resolution={self.resolution}: must be > 1 "
                 "(the largest hi/lo ratio left around an edge, e.g. 1.1)"
+            )
+        if not self.probe_above >= 1:
+            raise ConfigError(
+                f"hydra.sweeper.probe_above={self.probe_above}: must be >= 1 "
+                "(how far above lr_max to look for lrs that train again; 1: not at all)"
             )
 
 

@@ -3,7 +3,9 @@
 Pure logic, no Hydra: the state is the outcomes seen so far per (group, lr), where a group is
 one row of the map (a batch size plus any other swept values except the seed). A round proposes
 the geometric midpoints of neighbouring lrs whose majority outcomes differ and whose ratio is
-still above the resolution.
+still above the resolution; then probes above the highest lr that trains, up to `window` times
+it, so that no two neighbouring runs there are more than the resolution apart: outcomes are not
+monotone near the edge, and an island that trains again above the first failure moves lr_max.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ TRAINS = frozenset({"converged", "learning"})
 def lr_text(lr: float) -> str:
     """The override text of a generated lr, 6 significant digits: 0.000316228, 1e-05, 3.16228."""
     return f"{lr:.6g}"
+
+
+def log_steps(ratio: float, resolution: float) -> int:
+    """The fewest equal log steps that span `ratio` with none wider than `resolution`."""
+    return max(1, math.ceil(math.log(ratio) / math.log(resolution) - 1e-6))
 
 
 def log_grid(low: float, high: float, points: int) -> list[float]:
@@ -72,9 +79,14 @@ class Bracket:
 Points = dict[float, list[str]]  # lr -> the finished runs' outcomes (one per seed)
 
 
+def _known(points: Points) -> list[tuple[float, str]]:
+    """(lr, majority outcome) of every lr with a vote, ascending."""
+    return sorted((lr, m) for lr, m in ((lr, majority(o)) for lr, o in points.items()) if m)
+
+
 def brackets(group: Group, points: Points) -> list[Bracket]:
     """Every change of majority outcome between neighbouring lrs, lowest lr first."""
-    known = sorted((lr, m) for lr, m in ((lr, majority(o)) for lr, o in points.items()) if m)
+    known = _known(points)
     return [
         Bracket(group, lo, hi, below, above)
         for (lo, below), (hi, above) in zip(known, known[1:])
@@ -95,24 +107,47 @@ Point = tuple[Group, float]
 State = dict[Group, Points]
 
 
+def probes(points: Points, resolution: float, window: float) -> list[float]:
+    """Lrs that split each span of one failing outcome above the highest lr that trains, up to
+    `window` times it, into log steps <= `resolution` (the runs that look for an island)."""
+    known = _known(points)
+    top = max((lr for lr, m in known if m in TRAINS), default=None)
+    if top is None:
+        return []
+    reach, found = top * window, []
+    for (lo, below), (hi, above) in zip(known, known[1:]):
+        if top < lo < reach and below == above and hi / lo > resolution * (1 + 1e-5):
+            steps = log_steps(hi / lo, resolution)
+            spaced = log_grid(lo, hi, steps + 1)[1:-1]
+            found += [lr for lr, prev in zip(spaced, [lo, *spaced]) if prev < reach]
+    return found
+
+
 def plan_round(
-    state: State, resolution: float, runs_left: int, seeds: int, tried: Iterable[Point] = ()
+    state: State,
+    resolution: float,
+    runs_left: int,
+    seeds: int,
+    tried: Iterable[Point] = (),
+    window: float = 1.0,
 ) -> list[Point]:
-    """The (group, lr) points of the next round: midpoints of open brackets within the budget.
+    """The (group, lr) points of the next round within the budget: midpoints of open brackets
+    (widest first), then the probes above each group's edge (see `probes`).
 
     Each point costs `seeds` runs. A point that already has runs, or was `tried` already, is
     not proposed again (its runs failed or wrote nothing; a re-run of the command retries it).
     """
+    wanted = [(b.group, midpoint(b.lo, b.hi)) for b in open_brackets(state, resolution)]
+    wanted += [(g, lr) for g, points in state.items() for lr in probes(points, resolution, window)]
     planned: list[Point] = []
     skip = set(tried)
-    for bracket in open_brackets(state, resolution):
+    for group, lr in wanted:
         if runs_left < seeds:
             break
-        lr = midpoint(bracket.lo, bracket.hi)
-        if lr in state[bracket.group] or (bracket.group, lr) in skip:
+        if lr in state[group] or (group, lr) in skip:
             continue
-        skip.add((bracket.group, lr))
-        planned.append((bracket.group, lr))
+        skip.add((group, lr))
+        planned.append((group, lr))
         runs_left -= seeds
     return planned
 
@@ -139,18 +174,19 @@ def run_search(
     resolution: float,
     budget: int,
     seeds: int = 1,
+    window: float = 1.0,
 ) -> int:
     """Run the coarse points not yet done, then refine in rounds; return the rounds launched.
 
     `read` returns the outcomes on disk (so a re-run continues where the last one stopped);
-    `launch` runs every seed of the given points as one batch.
+    `launch` runs every seed of the given points as one batch; `window`: see `probes`.
     """
     state, tried, rounds = read(), set(), 0
     todo = [(g, lr) for g, lr in coarse if len(_voters(state, g, lr)) < seeds]
     while True:
         if not todo:  # the coarse grid is done (now or by an earlier run): refine
             spent = len(tried | {(g, lr) for g, points in state.items() for lr in points}) * seeds
-            todo = plan_round(state, resolution, budget - spent, seeds, tried)
+            todo = plan_round(state, resolution, budget - spent, seeds, tried, window)
             if not todo:
                 return rounds
         launch(todo)

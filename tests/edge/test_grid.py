@@ -48,6 +48,7 @@ def test_a_given_lr_list_is_the_coarse_grid_and_seeds_expand_every_point():
         (["optimizer.lr=interval(0.1,1)"], Settings(), "optimizer.lr: the edge search takes lists"),
         ([BATCH], Settings(lr_range=(1.0, 0.1)), "hydra.sweeper.lr_range=[1.0, 0.1]: need 0 < low"),
         ([BATCH], Settings(lr_points=1), "hydra.sweeper.lr_points=1: need at least 2"),
+        ([BATCH], Settings(probe_above=0.5), "hydra.sweeper.probe_above=0.5: must be >= 1"),
     ],
 )
 def test_bad_input_names_the_key_and_what_is_valid(overrides, settings, message):

@@ -13,6 +13,7 @@ from src.edge.search import (
     majority,
     midpoint,
     plan_round,
+    probes,
     run_search,
 )
 
@@ -151,3 +152,45 @@ def test_points_that_write_nothing_are_not_retried_forever():
                 runner.state[bs][lr] = [outcome(bs, lr)]
 
     assert run_search(runner.read, launch, coarse(), 1.1, budget=1000) == 2
+
+
+def island(bs: int, lr: float, seed: int = 0) -> str:
+    """Above the edge the ReLUs die (stalled), except in a narrow band at 2.2 x the edge that
+    trains again: an island between two coarse lrs, 1.15 wide, as seen on the real net."""
+    if lr < 1e-3:
+        return "stalled"
+    inside = 2.2 * edge(bs) <= lr < 2.2 * 1.15 * edge(bs)
+    return "converged" if lr < edge(bs) or inside else "stalled"
+
+
+def test_probes_above_the_edge_find_an_island_that_bisection_misses():
+    uniform = len(log_grid(1e-4, 1e2, math.ceil(math.log(1e6) / math.log(1.1)) + 1))
+    plain = Runner(rule=island)
+    run_search(plain.read, plain.launch, coarse(), 1.1, budget=2000)  # window 1: no probes
+    missed = [bs for bs in BATCHES if lr_max(bs, plain.state[bs]).lo < edge(bs)]
+    assert len(missed) >= 5  # only where a coarse lr happens to fall inside the island
+
+    runner = Runner(rule=island)
+    run_search(runner.read, runner.launch, coarse(), 1.1, budget=2000, window=3.0)
+    for bs in BATCHES:
+        top = lr_max(bs, runner.state[bs])  # lr_max is the island's top, bracketed to 1.1
+        assert 2.2 * edge(bs) <= top.lo < 2.2 * 1.15 * edge(bs) <= top.hi and top.ratio <= 1.1
+        found = [b.transition for b in brackets(bs, runner.state[bs])]
+        both = ["stalled→converged", "converged→stalled"] * 2  # the edge and the island
+        # Where bisection fell into the island, the dip below it is not looked for: probes
+        # serve lr_max, the largest lr that trains.
+        assert found == (both if bs in missed else both[:2])
+    assert runner.runs == 203 and runner.runs * 3 <= uniform * len(BATCHES)
+
+
+def test_probes_space_failing_spans_above_the_top_within_the_window():
+    points = {1.0: ["converged"], 1.05: ["stalled"], 2.0: ["stalled"], 8.0: ["stalled"]}
+    found = probes(points, 1.1, window=3.0)
+    lrs = sorted([*points, *found])
+    assert max(b / a for a, b in zip(lrs, lrs[1:]) if a < 3.0) <= 1.1  # no gap wider below 3
+    assert 3.0 <= max(found) < 3.0 * 1.1  # one step past the window, no further
+    assert len(found) == 6 + 5  # 1.05..2 in 7 steps, 2..8 in 15 steps of which 5 start below 3
+    assert probes(points, 1.1, window=1.0) == []  # off
+    assert probes({1.0: ["stalled"], 8.0: ["stalled"]}, 1.1, 3.0) == []  # nothing trains
+    # A span of two different failures is a bracket, refined by bisection, not probed.
+    assert probes({1.0: ["converged"], 1.05: ["stalled"], 2.0: ["diverged"]}, 1.1, 3.0) == []

@@ -61,8 +61,8 @@ def test_each_round_is_one_launch_and_the_edges_land_where_the_rule_puts_them(tm
     assert "lr_max ∝ bs^0.50" in text  # lr_max 0.1, 1.6, 1.6 at bs 2, 32, 512 (log-log)
     assert (tmp_path / "lr_max.png").exists() and (tmp_path / "edge_map.png").exists()
 
-    # Resume with a finer resolution: only the new midpoints run.
-    again, relaunched = sweeper(tmp_path, resolution=1.02)
+    # Resume with a finer resolution: only the new midpoints run (no probes above the edge).
+    again, relaunched = sweeper(tmp_path, resolution=1.02, probe_above=1.0)
     again.sweep([BATCHES])
     assert all(n == 3 for n, _ in relaunched.launches)  # one midpoint per batch size per round
     # The coarse step 10^(6/7) = 7.2 was halved (in log) 5 times to 1.064; 2 more give 1.015.
