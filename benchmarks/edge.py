@@ -23,7 +23,7 @@ from benchmarks import report
 from benchmarks.sweep import machine
 from src.edge.boundary import Row, rows
 from src.edge.grid import Settings
-from src.edge.search import Bracket, State, log_grid, log_steps, lr_max, lr_text
+from src.edge.search import Bracket, State, lattice, lr_max, lr_text
 from src.sweep.collect import collect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +35,9 @@ FULL = {"batches": "1,2,4,8,16,32,64,128,256,512,1024", "lr_range": (1e-4, 100.0
 
 
 def uniform_lrs(low: float, high: float, resolution: float) -> list[float]:
-    """The fewest log-spaced lrs from `low` to `high` whose neighbours are <= `resolution` apart."""
-    return log_grid(low, high, log_steps(high / low, resolution) + 1)
+    """The uniform log grid of that resolution the edge search draws its lrs from (its steps a
+    multiple of the coarse grid's 7, so it holds the coarse lrs too)."""
+    return list(lattice(low, high, Settings.lr_points, resolution))
 
 
 def run(overrides: list[str], sweep_dir: Path) -> float:

@@ -109,9 +109,8 @@ class EdgeSweeper(Sweeper):
         def launch(points: list) -> None:
             self.launch_round(grid.jobs(points, done))
 
-        s = self.settings
-        run_search(read, launch, grid.coarse(), s.resolution, s.budget, len(grid.seeds),
-                   window=s.probe_above)  # fmt: skip
+        run_search(read, launch, grid.coarse(), grid.refine(), self.settings.budget,
+                   len(grid.seeds))  # fmt: skip
         log.info(write_report(sweep_dir, grid, self.rounds).splitlines()[-1])  # runs and rounds
         return self.returns
 

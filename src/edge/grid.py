@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from src.edge.search import Point, State, log_grid, lr_text
+from src.edge.search import Point, Refine, State, lattice, lr_text
 from src.errors import ConfigError
 from src.results import OVERRIDES
 from src.sweep.collect import Value, parse_overrides, read_cell
@@ -59,6 +59,11 @@ class Grid:
     keys: list[str]
     texts: dict[str, list[str]]  # key -> value texts; the lr key holds the coarse grid
     settings: Settings
+    lattice: tuple[float, ...] = ()  # the lrs runs may take; () when the lrs are listed
+
+    def refine(self) -> Refine:
+        s = self.settings
+        return Refine(s.resolution, s.probe_above, self.lattice)
 
     @property
     def seeds(self) -> list[str | None]:
@@ -154,8 +159,10 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
             f"{lr_key}={texts[lr_key][0]}: the edge search varies {lr_key}; give a list "
             f"of starting values or set hydra.sweeper.lr_range and hydra.sweeper.lr_points"
         )
-    coarse = log_grid(*settings.lr_range, settings.lr_points)
-    texts.setdefault(lr_key, [lr_text(lr) for lr in coarse])
+    lrs: tuple[float, ...] = ()
+    if lr_key not in texts:
+        lrs = lattice(*settings.lr_range, settings.lr_points, settings.resolution)
+        texts[lr_key] = [lr_text(lr) for lr in lrs[:: (len(lrs) - 1) // (settings.lr_points - 1)]]
     for key in (lr_key, settings.batch_key):
         for text in texts.get(key, []):
             if not _positive(_parse(key, text)):
@@ -163,7 +170,7 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
                     f"{key}={text}: not a positive number; the edge search runs along "
                     f"{lr_key} and {settings.batch_key} in log space"
                 )
-    grid = Grid(list(texts), texts, settings)
+    grid = Grid(list(texts), texts, settings, lrs)
     runs = len(grid.coarse()) * len(grid.seeds)
     if settings.budget < runs:
         raise ConfigError(
