@@ -144,15 +144,7 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
             a sweep that is not a list, or a budget smaller than the coarse grid.
     """
     settings.check()
-    texts: dict[str, list[str]] = {}
-    for override in OverridesParser.create().parse_overrides(overrides):
-        key = override.get_key_element()
-        if override.is_sweep_override() and not override.is_discrete_sweep():
-            raise ConfigError(f"{key}: the edge search takes lists (a,b,c) or range(), not ranges")
-        sweep = override.is_sweep_override()
-        texts[key] = list(override.sweep_string_iterator()) if sweep else [
-            override.get_value_element_as_str()
-        ]  # fmt: skip
+    texts = _value_texts(overrides)
     lr_key = settings.lr_key
     if lr_key in texts and len(texts[lr_key]) == 1:
         raise ConfigError(
@@ -178,6 +170,20 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
             f"{runs} runs; raise it or sweep fewer values"
         )
     return grid
+
+
+def _value_texts(overrides: list[str]) -> dict[str, list[str]]:
+    """Each key's value texts in order: a sweep's values, or the one value."""
+    texts: dict[str, list[str]] = {}
+    for override in OverridesParser.create().parse_overrides(overrides):
+        key = override.get_key_element()
+        if override.is_sweep_override() and not override.is_discrete_sweep():
+            raise ConfigError(f"{key}: the edge search takes lists (a,b,c) or range(), not ranges")
+        sweep = override.is_sweep_override()
+        texts[key] = list(override.sweep_string_iterator()) if sweep else [
+            override.get_value_element_as_str()
+        ]  # fmt: skip
+    return texts
 
 
 def _positive(value: Value) -> bool:
