@@ -3,15 +3,15 @@
     python -m benchmarks.edge            # reduced: bs 4,64,512 x lr 0.1 ... 10 (a few minutes)
     python -m benchmarks.edge --full     # bs 1 ... 1024 x lr 1e-4 ... 100: ~1,600 uniform runs
 
-Both are real `python -m src.train` sweeps (n_jobs=2, logger=none) into a temp dir, the edge
-search first. Reported: runs and wall time of each, and per batch size whether every transition
-the uniform grid finds is matched by the edge search's bracket to within one grid step.
+Both are real `python -m src.train` sweeps (n_jobs=2, logger=none) into a temp dir (or `--keep
+DIR`), the edge search first. Reported: runs and wall time of each, and per batch size whether
+the edge, lr_max (the largest lr that trains), agrees to within one uniform grid step, and whether
+every transition the uniform grid finds is matched by an edge-search bracket of that name.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import subprocess
 import sys
@@ -22,7 +22,8 @@ from pathlib import Path
 from benchmarks import report
 from benchmarks.sweep import machine
 from src.edge.boundary import Row, rows
-from src.edge.search import State, log_grid, lr_text
+from src.edge.grid import Settings
+from src.edge.search import Bracket, State, lattice, lr_max, lr_text
 from src.sweep.collect import collect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,9 +35,9 @@ FULL = {"batches": "1,2,4,8,16,32,64,128,256,512,1024", "lr_range": (1e-4, 100.0
 
 
 def uniform_lrs(low: float, high: float, resolution: float) -> list[float]:
-    """The fewest log-spaced lrs from `low` to `high` whose neighbours are <= `resolution` apart."""
-    steps = math.ceil(math.log(high / low) / math.log(resolution) - 1e-9)
-    return log_grid(low, high, steps + 1)
+    """The uniform log grid of that resolution the edge search draws its lrs from (its steps a
+    multiple of the coarse grid's 7, so it holds the coarse lrs too)."""
+    return list(lattice(low, high, Settings.lr_points, resolution))
 
 
 def run(overrides: list[str], sweep_dir: Path) -> float:
@@ -50,28 +51,40 @@ def run(overrides: list[str], sweep_dir: Path) -> float:
     return time.perf_counter() - start
 
 
-def transitions(sweep_dir: Path, resolution: float) -> tuple[int, list[Row]]:
-    """(runs, every transition per batch size) read from the cells, as boundary.csv has them."""
+def outcomes(sweep_dir: Path) -> tuple[int, State]:
+    """(runs, outcomes per batch size and lr) read from the cells."""
     sweep = collect(sweep_dir)
     state: State = {}
     for cell in sweep.cells:
         group = (f"{BS}={cell.overrides[BS]}",)
         state.setdefault(group, {}).setdefault(float(cell.overrides[LR]), []).append(cell.outcome)
-    return len(sweep.cells), rows(state, BS, resolution)
+    return len(sweep.cells), state
+
+
+def close(a: Bracket, b: Bracket, step: float) -> bool:
+    """Brackets that overlap once widened by one grid step."""
+    return a.lo <= b.hi * step and a.hi >= b.lo / step
+
+
+def near(a: Bracket, b: Bracket, step: float) -> bool:
+    """The same transition, within one grid step."""
+    return a.transition == b.transition and close(a, b, step)
+
+
+def span(b: Bracket | None) -> str:
+    return "none" if b is None else f"{b.lo:.3g}–{b.hi:.3g}"
 
 
 def agree(edge: list[Row], uniform: list[Row], step: float) -> tuple[bool, str]:
     """Does each uniform transition have an edge bracket of that name within one grid step?"""
     notes, ok = [], True
     for u in uniform:
-        near = [e for e in edge if e.bracket.transition == u.bracket.transition
-                and e.bracket.lo <= u.bracket.hi * step and e.bracket.hi >= u.bracket.lo / step]
-        ok &= bool(near)  # fmt: skip
-        found = f"{near[0].bracket.lo:.3g}–{near[0].bracket.hi:.3g}" if near else "missed"
-        notes.append(f"{u.bracket.transition} {u.bracket.lo:.3g}–{u.bracket.hi:.3g}: {found}")
-    extra = len(edge) - sum(1 for e in edge if any(
-        e.bracket.transition == u.bracket.transition for u in uniform))  # fmt: skip
-    return ok, "; ".join(notes) + (f"; {extra} transition(s) only in the edge search" * (extra > 0))
+        match = [e.bracket for e in edge if near(e.bracket, u.bracket, step)]
+        ok &= bool(match)
+        notes.append(f"{u.bracket.transition} {span(u.bracket)}: "
+                     f"{span(match[0]) if match else 'missed'}")  # fmt: skip
+    extra = sum(1 for e in edge if not any(near(e.bracket, u.bracket, step) for u in uniform))
+    return ok, "; ".join(notes) + (f"; {extra} bracket(s) only in the edge search" * (extra > 0))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -80,6 +93,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--resolution", type=float, default=1.1)
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--keep", type=Path, help="write the two sweeps here (edge/, uniform/)")
     return parser.parse_args(argv)
 
 
@@ -101,10 +115,11 @@ def main(argv: list[str] | None = None) -> None:
     step = grid[1] / grid[0]
     facts, results = machine(), {}
     with tempfile.TemporaryDirectory(prefix="trainmap-edge-") as tmp:
-        for i, (name, overrides) in enumerate(commands(setup["batches"], low, high, args).items()):
-            wall = run(overrides, Path(tmp) / str(i))
-            runs, found = transitions(Path(tmp) / str(i), args.resolution if i == 0 else step)
-            results[name] = (runs, wall, found)
+        root = args.keep or Path(tmp)
+        for name, overrides in commands(setup["batches"], low, high, args).items():
+            sweep_dir = root / ("uniform" if name.startswith("uniform") else "edge")
+            wall = run(overrides, sweep_dir)
+            results[name] = (wall, *outcomes(sweep_dir))
     facts["load_after"] = report.load()
     head = [
         *report.heading(
@@ -112,29 +127,34 @@ def main(argv: list[str] | None = None) -> None:
             facts,
         ),
         f"Batch sizes {setup['batches']}; lr {low:g} … {high:g}; resolution {args.resolution}"
-        f" (uniform grid: {len(grid)} lrs, step {step:.4f}). Both with n_jobs=2, logger=none.",
+        f" (uniform grid: {len(grid)} lrs, step {step:.4f}); the edge search probes up to"
+        f" {Settings.probe_above:g}x above lr_max. Both with n_jobs=2, logger=none.",
     ]  # fmt: skip
     report.publish("\n".join(head + table(results, step)) + "\n", args.out)
 
 
 def table(results: dict, step: float) -> list[str]:
     """Runs and wall time of both sweeps, then the agreement per batch size."""
-    (edge_runs, edge_wall, edge_rows), (uniform_runs, uniform_wall, uniform_rows) = (
-        results.values()
-    )
+    (edge_wall, edge_runs, edge), (uniform_wall, uniform_runs, uniform) = results.values()
     lines = ["", "| sweep | runs | wall s | runs/s |", "| --- | --- | --- | --- |"]
     lines += [f"| {name} | {runs} | {wall:.0f} | {runs / wall:.2f} |"
-              for name, (runs, wall, _) in results.items()]  # fmt: skip
+              for name, (wall, runs, _) in results.items()]  # fmt: skip
     lines += [
         "", f"Edge search / uniform grid: {edge_runs / uniform_runs:.2f} of the runs, "
         f"{edge_wall / uniform_wall:.2f} of the wall time.", "",
-        "| batch size | agree to one step | uniform grid's transitions: edge search's bracket |",
-        "| --- | --- | --- |",
+        "| batch size | lr_max: uniform grid | lr_max: edge search | lr_max agrees | every "
+        "transition matched | uniform grid's transitions: edge search's bracket |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]  # fmt: skip
-    for batch in sorted({r.batch_size for r in uniform_rows + edge_rows}):
-        ok, notes = agree([r for r in edge_rows if r.batch_size == batch],
-                          [r for r in uniform_rows if r.batch_size == batch], step)  # fmt: skip
-        lines.append(f"| {batch:g} | {'yes' if ok else 'no'} | {notes} |")
+    for group in sorted(uniform, key=lambda g: float(g[0].partition("=")[2])):
+        top_u, top_e = lr_max(group, uniform[group]), lr_max(group, edge.get(group, {}))
+        same = top_u == top_e or bool(top_u and top_e and close(top_u, top_e, step))
+        ok, notes = agree(rows({group: edge.get(group, {})}, BS, step),
+                          rows({group: uniform[group]}, BS, step), step)  # fmt: skip
+        lines.append(
+            f"| {group[0].partition('=')[2]} | {span(top_u)} | {span(top_e)} | "
+            f"{'yes' if same else 'no'} | {'yes' if ok else 'no'} | {notes} |"
+        )
     return lines
 
 

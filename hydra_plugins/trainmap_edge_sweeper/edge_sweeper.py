@@ -31,7 +31,10 @@ class EdgeSweeperConf:
     lr_range: list[float] = field(default_factory=lambda: [1e-4, 100.0])
     lr_points: int = 8  # the coarse grid, log-spaced over lr_range (unless lr_key is swept)
     resolution: float = 1.1  # stop when every edge is bracketed to hi/lo <= resolution
-    budget: int = 400  # ... or when this many runs are spent (those on disk included)
+    budget: int = 500  # ... or when this many runs are spent (those on disk included)
+    # Outcomes are not monotone near the edge: above the highest lr that trains, up to this
+    # factor, runs are spaced <= resolution apart to find lrs that train again (1: off).
+    probe_above: float = 3.0
     max_batch_size: int | None = None  # split a round into launches of at most this many
     params: dict[str, str] | None = None  # swept keys, as in the basic sweeper
     max_stack: int = 64  # runs trained together as one stack at most (see hydra/sweeper=stacked)
@@ -106,8 +109,8 @@ class EdgeSweeper(Sweeper):
         def launch(points: list) -> None:
             self.launch_round(grid.jobs(points, done))
 
-        s = self.settings
-        run_search(read, launch, grid.coarse(), s.resolution, s.budget, len(grid.seeds))
+        run_search(read, launch, grid.coarse(), grid.refine(), self.settings.budget,
+                   len(grid.seeds))  # fmt: skip
         log.info(write_report(sweep_dir, grid, self.rounds).splitlines()[-1])  # runs and rounds
         return self.returns
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from src.edge.search import Point, State, log_grid, lr_text
+from src.edge.search import Point, Refine, State, lattice, lr_text
 from src.errors import ConfigError
 from src.results import OVERRIDES
 from src.sweep.collect import Value, parse_overrides, read_cell
@@ -30,7 +30,8 @@ class Settings:
     lr_range: tuple[float, float] = (1e-4, 100.0)
     lr_points: int = 8
     resolution: float = 1.1
-    budget: int = 400
+    budget: int = 500
+    probe_above: float = 3.0
 
     def check(self) -> None:
         """Raises ConfigError naming the key and its valid range."""
@@ -44,6 +45,11 @@ class Settings:
                 f"hydra.sweeper.resolution={self.resolution}: must be > 1 "
                 "(the largest hi/lo ratio left around an edge, e.g. 1.1)"
             )
+        if not self.probe_above >= 1:
+            raise ConfigError(
+                f"hydra.sweeper.probe_above={self.probe_above}: must be >= 1 "
+                "(how far above lr_max to look for lrs that train again; 1: not at all)"
+            )
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ class Grid:
     keys: list[str]
     texts: dict[str, list[str]]  # key -> value texts; the lr key holds the coarse grid
     settings: Settings
+    lattice: tuple[float, ...] = ()  # the lrs runs may take; () when the lrs are listed
+
+    def refine(self) -> Refine:
+        s = self.settings
+        return Refine(s.resolution, s.probe_above, self.lattice)
 
     @property
     def seeds(self) -> list[str | None]:
@@ -133,6 +144,36 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
             a sweep that is not a list, or a budget smaller than the coarse grid.
     """
     settings.check()
+    texts = _value_texts(overrides)
+    lr_key = settings.lr_key
+    if lr_key in texts and len(texts[lr_key]) == 1:
+        raise ConfigError(
+            f"{lr_key}={texts[lr_key][0]}: the edge search varies {lr_key}; give a list "
+            f"of starting values or set hydra.sweeper.lr_range and hydra.sweeper.lr_points"
+        )
+    lrs: tuple[float, ...] = ()
+    if lr_key not in texts:
+        lrs = lattice(*settings.lr_range, settings.lr_points, settings.resolution)
+        texts[lr_key] = [lr_text(lr) for lr in lrs[:: (len(lrs) - 1) // (settings.lr_points - 1)]]
+    for key in (lr_key, settings.batch_key):
+        for text in texts.get(key, []):
+            if not _positive(_parse(key, text)):
+                raise ConfigError(
+                    f"{key}={text}: not a positive number; the edge search runs along "
+                    f"{lr_key} and {settings.batch_key} in log space"
+                )
+    grid = Grid(list(texts), texts, settings, lrs)
+    runs = len(grid.coarse()) * len(grid.seeds)
+    if settings.budget < runs:
+        raise ConfigError(
+            f"hydra.sweeper.budget={settings.budget}: smaller than the coarse grid of "
+            f"{runs} runs; raise it or sweep fewer values"
+        )
+    return grid
+
+
+def _value_texts(overrides: list[str]) -> dict[str, list[str]]:
+    """Each key's value texts in order: a sweep's values, or the one value."""
     texts: dict[str, list[str]] = {}
     for override in OverridesParser.create().parse_overrides(overrides):
         key = override.get_key_element()
@@ -142,29 +183,7 @@ def build_grid(overrides: list[str], settings: Settings) -> Grid:
         texts[key] = list(override.sweep_string_iterator()) if sweep else [
             override.get_value_element_as_str()
         ]  # fmt: skip
-    lr_key = settings.lr_key
-    if lr_key in texts and len(texts[lr_key]) == 1:
-        raise ConfigError(
-            f"{lr_key}={texts[lr_key][0]}: the edge search varies {lr_key}; give a list "
-            f"of starting values or set hydra.sweeper.lr_range and hydra.sweeper.lr_points"
-        )
-    coarse = log_grid(*settings.lr_range, settings.lr_points)
-    texts.setdefault(lr_key, [lr_text(lr) for lr in coarse])
-    for key in (lr_key, settings.batch_key):
-        for text in texts.get(key, []):
-            if not _positive(_parse(key, text)):
-                raise ConfigError(
-                    f"{key}={text}: not a positive number; the edge search runs along "
-                    f"{lr_key} and {settings.batch_key} in log space"
-                )
-    grid = Grid(list(texts), texts, settings)
-    runs = len(grid.coarse()) * len(grid.seeds)
-    if settings.budget < runs:
-        raise ConfigError(
-            f"hydra.sweeper.budget={settings.budget}: smaller than the coarse grid of "
-            f"{runs} runs; raise it or sweep fewer values"
-        )
-    return grid
+    return texts
 
 
 def _positive(value: Value) -> bool:

@@ -82,7 +82,8 @@ def _colour_of(outcomes: list[str]) -> str:
 
 
 def _draw_boundary(ax: Axes, found: list[Row], batches: list[float]) -> None:
-    """A step line per transition through each bracket's geometric middle."""
+    """A step line per transition through its lowest bracket's geometric middle per batch size,
+    broken where a batch size lacks it; a second bracket of that name (an island) is a mark."""
     y_edges = bands(batches)
     names = list(dict.fromkeys(r.bracket.transition for r in found))
     for name, (color, style) in zip(names, LINES * len(names)):
@@ -90,10 +91,13 @@ def _draw_boundary(ax: Axes, found: list[Row], batches: list[float]) -> None:
         for i, batch in enumerate(batches):
             here = [r.bracket for r in found if (r.batch_size or 1.0) == batch
                     and r.bracket.transition == name]  # fmt: skip
-            if here:
-                x = math.sqrt(here[-1].lo * here[-1].hi)
-                xs += [x, x]
-                ys += [y_edges[i], y_edges[i + 1]]
+            band = [y_edges[i], y_edges[i + 1]]
+            for extra in here[1:]:
+                mark = math.sqrt(extra.lo * extra.hi)
+                ax.plot([mark, mark], band, color=color, linestyle=style, linewidth=1.5)
+            x = math.sqrt(here[0].lo * here[0].hi) if here else math.nan
+            xs += [x, x]
+            ys += band
         ax.plot(xs, ys, color=color, linestyle=style, linewidth=1.5, label=name)
 
 

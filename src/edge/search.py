@@ -2,13 +2,18 @@
 
 Pure logic, no Hydra: the state is the outcomes seen so far per (group, lr), where a group is
 one row of the map (a batch size plus any other swept values except the seed). A round proposes
-the geometric midpoints of neighbouring lrs whose majority outcomes differ and whose ratio is
-still above the resolution.
+the middles of neighbouring lrs whose majority outcomes differ and whose ratio is still above
+the resolution; then probes above the highest lr that trains, up to `window` times it, so that
+no two neighbouring runs there are more than the resolution apart: outcomes are not monotone
+near the edge, and an island that trains again above the first failure moves lr_max. New lrs
+come from a lattice, the uniform log grid of the resolution, when there is one: the search then
+runs a subset of that grid's points and sees at each what the uniform grid would see.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
@@ -25,6 +30,11 @@ def lr_text(lr: float) -> str:
     return f"{lr:.6g}"
 
 
+def log_steps(ratio: float, resolution: float) -> int:
+    """The fewest equal log steps that span `ratio` with none wider than `resolution`."""
+    return max(1, math.ceil(math.log(ratio) / math.log(resolution) - 1e-6))
+
+
 def log_grid(low: float, high: float, points: int) -> list[float]:
     """`points` lrs evenly spaced in log space from `low` to `high`, as their texts read."""
     if points == 1:
@@ -33,9 +43,36 @@ def log_grid(low: float, high: float, points: int) -> list[float]:
     return [float(lr_text(math.exp(math.log(low) + i * step))) for i in range(points)]
 
 
-def midpoint(lo: float, hi: float) -> float:
-    """The geometric midpoint, rounded as its override text reads."""
-    return float(lr_text(math.sqrt(lo * hi)))
+def lattice(low: float, high: float, points: int, resolution: float) -> tuple[float, ...]:
+    """The uniform log grid from `low` to `high` with steps <= `resolution` that holds the
+    coarse grid of `points` lrs (every k-th lattice lr), as the texts read."""
+    per_coarse = math.ceil(log_steps(high / low, resolution) / (points - 1))
+    return tuple(log_grid(low, high, (points - 1) * per_coarse + 1))
+
+
+@dataclass(frozen=True)
+class Refine:
+    """How the search refines: brackets to hi/lo <= `resolution`; above the highest lr that
+    trains, up to `window` times it, runs <= `resolution` apart (`window` 1: no probes). New
+    lrs are `lattice` points (a log grid of steps <= resolution) or, without a lattice, points
+    of the log grid of the span itself."""
+
+    resolution: float
+    window: float = 1.0
+    lattice: tuple[float, ...] = ()
+
+    def between(self, lo: float, hi: float) -> list[float]:
+        """The lrs a new run may take strictly between `lo` and `hi`, ascending."""
+        if self.lattice:
+            inside = self.lattice[bisect_right(self.lattice, lo) : bisect_left(self.lattice, hi)]
+        else:
+            inside = log_grid(lo, hi, log_steps(hi / lo, self.resolution) + 1)
+        return [lr for lr in inside if lo < lr < hi]
+
+    def middle(self, lo: float, hi: float) -> float | None:
+        """The lr between `lo` and `hi` nearest their geometric midpoint; None when none is."""
+        centre = math.sqrt(lo * hi)
+        return min(self.between(lo, hi), key=lambda lr: abs(math.log(lr / centre)), default=None)
 
 
 def majority(outcomes: Iterable[str]) -> str | None:
@@ -72,9 +109,14 @@ class Bracket:
 Points = dict[float, list[str]]  # lr -> the finished runs' outcomes (one per seed)
 
 
+def _known(points: Points) -> list[tuple[float, str]]:
+    """(lr, majority outcome) of every lr with a vote, ascending."""
+    return sorted((lr, m) for lr, m in ((lr, majority(o)) for lr, o in points.items()) if m)
+
+
 def brackets(group: Group, points: Points) -> list[Bracket]:
     """Every change of majority outcome between neighbouring lrs, lowest lr first."""
-    known = sorted((lr, m) for lr, m in ((lr, majority(o)) for lr, o in points.items()) if m)
+    known = _known(points)
     return [
         Bracket(group, lo, hi, below, above)
         for (lo, below), (hi, above) in zip(known, known[1:])
@@ -82,11 +124,11 @@ def brackets(group: Group, points: Points) -> list[Bracket]:
     ]
 
 
-def open_brackets(state: dict[Group, Points], resolution: float) -> list[Bracket]:
-    """Brackets still wider than `resolution`, widest first (they get the budget first)."""
+def open_brackets(state: dict[Group, Points], refine: Refine) -> list[Bracket]:
+    """Brackets still wider than the resolution, widest first (they get the budget first)."""
     wide = [
         b for group, points in state.items() for b in brackets(group, points)
-        if b.ratio > resolution and midpoint(b.lo, b.hi) not in (b.lo, b.hi)
+        if b.ratio > refine.resolution * (1 + 1e-5) and refine.middle(b.lo, b.hi) is not None
     ]  # fmt: skip
     return sorted(wide, key=lambda b: -b.ratio)
 
@@ -95,24 +137,41 @@ Point = tuple[Group, float]
 State = dict[Group, Points]
 
 
+def probes(points: Points, refine: Refine) -> list[float]:
+    """Lrs that split each span of one failing outcome above the highest lr that trains, up to
+    `refine.window` times it, into steps <= the resolution (the runs that look for an island)."""
+    known = _known(points)
+    top = max((lr for lr, m in known if m in TRAINS), default=None)
+    if top is None:
+        return []
+    reach, found = top * refine.window, []
+    for (lo, below), (hi, above) in zip(known, known[1:]):
+        if top < lo < reach and below == above and hi / lo > refine.resolution * (1 + 1e-5):
+            spaced = refine.between(lo, hi)
+            found += [lr for lr, prev in zip(spaced, [lo, *spaced]) if prev < reach]
+    return found
+
+
 def plan_round(
-    state: State, resolution: float, runs_left: int, seeds: int, tried: Iterable[Point] = ()
+    state: State, refine: Refine, runs_left: int, seeds: int, tried: Iterable[Point] = ()
 ) -> list[Point]:
-    """The (group, lr) points of the next round: midpoints of open brackets within the budget.
+    """The (group, lr) points of the next round within the budget: the middles of open
+    brackets (widest first), then the probes above each group's edge (see `probes`).
 
     Each point costs `seeds` runs. A point that already has runs, or was `tried` already, is
     not proposed again (its runs failed or wrote nothing; a re-run of the command retries it).
     """
+    wanted = [(b.group, refine.middle(b.lo, b.hi)) for b in open_brackets(state, refine)]
+    wanted += [(g, lr) for g, points in state.items() for lr in probes(points, refine)]
     planned: list[Point] = []
     skip = set(tried)
-    for bracket in open_brackets(state, resolution):
+    for group, lr in wanted:
         if runs_left < seeds:
             break
-        lr = midpoint(bracket.lo, bracket.hi)
-        if lr in state[bracket.group] or (bracket.group, lr) in skip:
+        if lr is None or lr in state[group] or (group, lr) in skip:
             continue
-        skip.add((bracket.group, lr))
-        planned.append((bracket.group, lr))
+        skip.add((group, lr))
+        planned.append((group, lr))
         runs_left -= seeds
     return planned
 
@@ -136,7 +195,7 @@ def run_search(
     read: Callable[[], State],
     launch: Callable[[list[Point]], None],
     coarse: list[Point],
-    resolution: float,
+    refine: Refine,
     budget: int,
     seeds: int = 1,
 ) -> int:
@@ -150,7 +209,7 @@ def run_search(
     while True:
         if not todo:  # the coarse grid is done (now or by an earlier run): refine
             spent = len(tried | {(g, lr) for g, points in state.items() for lr in points}) * seeds
-            todo = plan_round(state, resolution, budget - spent, seeds, tried)
+            todo = plan_round(state, refine, budget - spent, seeds, tried)
             if not todo:
                 return rounds
         launch(todo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from src.edge.grid import Settings, build_grid
+from src.edge.search import Refine, lattice
 from src.errors import ConfigError
 from tests.sweep.fake import make_cell
 
@@ -19,6 +20,8 @@ def test_coarse_grid_is_8_log_spaced_lrs_per_batch_size():
         [1e-4, 7.19686e-4, 5.17947e-3, 0.0372759, 0.268270, 1.93070, 13.8950, 100.0]
     )
     assert coarse[0][0] == ("sweep=bs_lr_edge", "trainer.batch_size=4", "activation=tanh")
+    # New lrs come from the uniform log grid of the resolution that holds the coarse grid.
+    assert grid.refine() == Refine(1.1, 3.0, lattice(1e-4, 100.0, 8, 1.1))
     jobs = grid.jobs(coarse[:2], done=set())
     assert jobs == [
         ["sweep=bs_lr_edge", "trainer.batch_size=4", "activation=tanh", "optimizer.lr=0.0001"],
@@ -29,6 +32,7 @@ def test_coarse_grid_is_8_log_spaced_lrs_per_batch_size():
 def test_a_given_lr_list_is_the_coarse_grid_and_seeds_expand_every_point():
     grid = build_grid(["optimizer.lr=1e-3,0.1", "trainer.seed=0,1,2", BATCH], Settings())
     assert grid.seeds == ["0", "1", "2"]
+    assert grid.refine().lattice == ()  # listed lrs: each span's own log grid
     assert len(grid.coarse()) == 4  # seeds vote per point: they are not points
     jobs = grid.jobs([(grid.groups()[0], 1e-3)], done=set())
     # As the basic sweeper writes it: Hydra's parser reads 1e-3 and prints 0.001.
@@ -48,6 +52,7 @@ def test_a_given_lr_list_is_the_coarse_grid_and_seeds_expand_every_point():
         (["optimizer.lr=interval(0.1,1)"], Settings(), "optimizer.lr: the edge search takes lists"),
         ([BATCH], Settings(lr_range=(1.0, 0.1)), "hydra.sweeper.lr_range=[1.0, 0.1]: need 0 < low"),
         ([BATCH], Settings(lr_points=1), "hydra.sweeper.lr_points=1: need at least 2"),
+        ([BATCH], Settings(probe_above=0.5), "hydra.sweeper.probe_above=0.5: must be >= 1"),
     ],
 )
 def test_bad_input_names_the_key_and_what_is_valid(overrides, settings, message):

@@ -6,13 +6,15 @@ import math
 
 from src.edge.search import (
     Bracket,
+    Refine,
     brackets,
     disagreement,
+    lattice,
     log_grid,
     lr_max,
     majority,
-    midpoint,
     plan_round,
+    probes,
     run_search,
 )
 
@@ -49,15 +51,23 @@ class Runner:
             self.runs += len(runs)
 
 
-def coarse(points: int = 8) -> list:
-    return [(bs, lr) for bs in BATCHES for lr in log_grid(1e-4, 1e2, points)]
+LATTICE = lattice(1e-4, 1e2, 8, 1.1)  # 148 lrs, step 10^(6/147) = 1.0985
+REFINE = Refine(1.1, lattice=LATTICE)
 
 
-def test_log_grid_and_midpoint_read_as_their_override_texts():
+def coarse() -> list:
+    return [(bs, lr) for bs in BATCHES for lr in LATTICE[::21]]
+
+
+def test_log_grid_and_lattice_read_as_their_override_texts():
     assert log_grid(1e-4, 1e2, 7) == [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 100.0]
-    assert len(log_grid(1e-4, 1e2, 8)) == 8
-    assert midpoint(0.01, 1.0) == 0.1
-    assert midpoint(1.0, 2.0) == 1.41421  # 6 significant digits, as the cell folder names it
+    assert list(LATTICE[::21]) == log_grid(1e-4, 1e2, 8)  # it holds the coarse grid
+    assert len(LATTICE) == 148 and LATTICE[1] == 0.000109854  # 6 significant digits
+    assert max(b / a for a, b in zip(LATTICE, LATTICE[1:])) <= 1.1
+    assert REFINE.middle(LATTICE[0], LATTICE[21]) in (LATTICE[10], LATTICE[11])
+    assert REFINE.middle(LATTICE[3], LATTICE[4]) is None  # neighbours: nothing between
+    # No lattice: the point nearest the middle of the span's own log grid (49 steps of 1.0985).
+    assert Refine(1.1).middle(0.01, 1.0) == 0.104811
 
 
 def test_majority_ties_go_to_the_more_severe_outcome():
@@ -80,7 +90,7 @@ def test_brackets_name_each_change_of_outcome():
 
 def test_search_brackets_every_edge_to_the_resolution():
     runner = Runner()
-    rounds = run_search(runner.read, runner.launch, coarse(), 1.1, budget=1000)
+    rounds = run_search(runner.read, runner.launch, coarse(), REFINE, budget=1000)
     for bs in BATCHES:
         found = brackets(bs, runner.state[bs])
         assert [b.transition for b in found] == ["stalled→converged", "converged→diverged"]
@@ -88,18 +98,17 @@ def test_search_brackets_every_edge_to_the_resolution():
         top = lr_max(bs, runner.state[bs])
         assert top.lo < edge(bs) <= top.hi  # the true edge lies inside the bracket
         assert found[0].lo < 1e-3 <= found[0].hi
-    # Coarse ratio 10^(6/7) = 7.2 halves (in log) to <= 1.1 in 5 midpoints per edge:
-    # 48 coarse runs + 6 batch sizes x 2 edges x 5 = 108, in 1 + 5 rounds.
-    assert runner.runs == 108
-    assert rounds == 6 and runner.batches[0] == 48
-    assert runner.batches[1:] == [12] * 5
-    uniform = len(log_grid(1e-4, 1e2, math.ceil(math.log(1e6) / math.log(1.1)) + 1))
+    # A coarse step is 21 lattice steps; halving 21 -> 10|11 -> 5|6 -> 2|3 -> 1|2 -> 1 takes 4
+    # or 5 middles per edge: 48 coarse runs + 52 = 100, in 1 + 5 rounds.
+    assert runner.runs == 100
+    assert rounds == 6 and runner.batches == [48, 12, 12, 12, 12, 4]
+    uniform = len(LATTICE)
     assert runner.runs * 3 <= uniform * len(BATCHES)
 
 
 def test_budget_stops_the_refinement_and_widest_brackets_go_first():
     runner = Runner()
-    run_search(runner.read, runner.launch, coarse(), 1.1, budget=60)
+    run_search(runner.read, runner.launch, coarse(), REFINE, budget=60)
     assert runner.runs == 60
     assert runner.batches == [48, 12]  # one round: every edge halved once, no more
 
@@ -109,9 +118,10 @@ def test_plan_round_keeps_within_the_runs_left_and_prefers_wide_brackets():
         1: {1.0: ["converged"], 100.0: ["diverged"]},
         2: {1.0: ["converged"], 2.0: ["diverged"]},
     }
-    assert plan_round(state, 1.1, runs_left=1, seeds=1) == [(1, 10.0)]
-    assert plan_round(state, 1.1, runs_left=2, seeds=3) == []
-    assert plan_round(state, 2.5, runs_left=9, seeds=1) == [(1, 10.0)]  # 2.0 is fine already
+    assert plan_round(state, Refine(1.1), runs_left=1, seeds=1) == [(1, 10.4811)]
+    assert plan_round(state, Refine(1.1), runs_left=2, seeds=3) == []
+    fine = Refine(2.5, lattice=(1.0, 1.5, 2.0, 10.0, 100.0))  # 2.0 is fine already
+    assert plan_round(state, fine, runs_left=9, seeds=1) == [(1, 10.0)]
 
 
 def test_seeds_vote_and_their_disagreement_is_reported():
@@ -122,23 +132,23 @@ def test_seeds_vote_and_their_disagreement_is_reported():
         return outcome(bs, lr)
 
     runner = Runner(seeds=3, rule=noisy)
-    run_search(runner.read, runner.launch, coarse(), 1.1, budget=1000, seeds=3)
+    run_search(runner.read, runner.launch, coarse(), REFINE, budget=1000, seeds=3)
     for bs in BATCHES:
         top = lr_max(bs, runner.state[bs])
         assert top.lo < edge(bs) <= top.hi and top.ratio <= 1.1
         band = disagreement(runner.state[bs])
         assert band and all(0.8 * edge(bs) <= lr < edge(bs) for lr in band)
-    assert runner.runs == 108 * 3
+    assert runner.runs == 100 * 3
 
 
 def test_resume_runs_only_what_is_missing():
     first = Runner()
-    run_search(first.read, first.launch, coarse(), 1.1, budget=60)
+    run_search(first.read, first.launch, coarse(), REFINE, budget=60)
     second = Runner()
     second.state = first.read()  # what the interrupted sweep left on disk
-    run_search(second.read, second.launch, coarse(), 1.1, budget=1000)
+    run_search(second.read, second.launch, coarse(), REFINE, budget=1000)
     assert second.batches[0] == 12  # no coarse run again: straight to the next midpoints
-    assert first.runs + second.runs == 108
+    assert first.runs + second.runs == 100
 
 
 def test_points_that_write_nothing_are_not_retried_forever():
@@ -150,4 +160,47 @@ def test_points_that_write_nothing_are_not_retried_forever():
             if lr in log_grid(1e-4, 1e2, 8):
                 runner.state[bs][lr] = [outcome(bs, lr)]
 
-    assert run_search(runner.read, launch, coarse(), 1.1, budget=1000) == 2
+    assert run_search(runner.read, launch, coarse(), REFINE, budget=1000) == 2
+
+
+def island(bs: int, lr: float, seed: int = 0) -> str:
+    """Above the edge the ReLUs die (stalled), except in a narrow band at 2.2 x the edge that
+    trains again: an island between two coarse lrs, 1.15 wide, as seen on the real net."""
+    if lr < 1e-3:
+        return "stalled"
+    inside = 2.2 * edge(bs) <= lr < 2.2 * 1.15 * edge(bs)
+    return "converged" if lr < edge(bs) or inside else "stalled"
+
+
+def test_probes_above_the_edge_find_an_island_that_bisection_misses():
+    uniform = len(LATTICE)
+    plain = Runner(rule=island)
+    run_search(plain.read, plain.launch, coarse(), REFINE, budget=2000)  # window 1: no probes
+    missed = [bs for bs in BATCHES if lr_max(bs, plain.state[bs]).lo < edge(bs)]
+    assert missed == [4, 16, 256, 1024]  # found only where a middle fell inside the island
+
+    runner = Runner(rule=island)
+    rounds = run_search(runner.read, runner.launch, coarse(), Refine(1.1, 3.0, LATTICE), 2000)
+    for bs in BATCHES:
+        top = lr_max(bs, runner.state[bs])  # lr_max is the island's top, bracketed to 1.1
+        assert 2.2 * edge(bs) <= top.lo < 2.2 * 1.15 * edge(bs) <= top.hi and top.ratio <= 1.1
+        found = [b.transition for b in brackets(bs, runner.state[bs])]
+        both = ["stalled→converged", "converged→stalled"] * 2  # the edge and the island
+        # Where bisection fell into the island, the dip below it is not looked for: probes
+        # serve lr_max, the largest lr that trains.
+        assert found == (both if bs in missed else both[:2])
+    assert runner.runs == 190 and runner.runs * 3 <= uniform * len(BATCHES) and rounds == 10
+
+
+def test_probes_space_failing_spans_above_the_top_within_the_window():
+    points = {1.0: ["converged"], 1.05: ["stalled"], 2.0: ["stalled"], 8.0: ["stalled"]}
+    found = probes(points, Refine(1.1, 3.0))
+    lrs = sorted([*points, *found])
+    assert max(b / a for a, b in zip(lrs, lrs[1:]) if a < 3.0) <= 1.1  # no gap wider below 3
+    assert 3.0 <= max(found) < 3.0 * 1.1  # one step past the window, no further
+    assert len(found) == 6 + 5  # 1.05..2 in 7 steps, 2..8 in 15 steps of which 5 start below 3
+    assert probes(points, Refine(1.1)) == []  # off
+    assert probes({1.0: ["stalled"], 8.0: ["stalled"]}, Refine(1.1, 3.0)) == []  # nothing trains
+    # A span of two different failures is a bracket, refined by bisection, not probed.
+    split = {1.0: ["converged"], 1.05: ["stalled"], 2.0: ["diverged"]}
+    assert probes(split, Refine(1.1, 3.0)) == []
