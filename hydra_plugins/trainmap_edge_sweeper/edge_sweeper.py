@@ -82,6 +82,7 @@ class EdgeSweeper(Sweeper):
 
     def sweep(self, arguments: list[str]) -> list[Sequence[JobReturn]]:
         """Run the coarse grid, refine in rounds, write the edge report; return the batches."""
+        from hydra_plugins.trainmap_stack_sweeper._stacks import group_test, jobs_to_compose
         from src.edge.grid import build_grid
         from src.edge.report import write_report
         from src.edge.search import run_search
@@ -93,8 +94,9 @@ class EdgeSweeper(Sweeper):
             grid = build_grid(overrides, self.settings)
         except ConfigError as err:  # before any folder exists: one line, exit 2
             raise HydraException(str(err)) from None
-        # Compose one job per group (the others differ only in the lr): a typo fails here.
-        self.validate_batch_is_legal(grid.jobs(grid.samples(), done=set()))
+        # Compose the jobs that could fail differently (a typo fails here, before any folder).
+        jobs = grid.jobs(grid.samples(), done=set())
+        self.validate_batch_is_legal(jobs_to_compose(jobs, group_test(self)))
         sweep_dir = Path(self.config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")

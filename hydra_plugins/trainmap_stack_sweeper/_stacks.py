@@ -128,6 +128,16 @@ def jobs_to_compose(jobs: Sequence[Cell], is_group: Callable[[str], bool]) -> li
     return chosen
 
 
+def group_test(sweeper: Any) -> Callable[[str], bool]:
+    """`group_exists` of the repository a sweeper composes with (found where Hydra's
+    `validate_batch_is_legal` finds its config loader); without one, every key counts as a
+    group, so every distinct job is composed."""
+    context = getattr(sweeper, "hydra_context", None)
+    loader = getattr(context or sweeper, "config_loader", None)
+    repository = getattr(loader, "repository", None)
+    return repository.group_exists if repository is not None else lambda key: True
+
+
 def task_stackable_keys(task_function: Any, subdir: str) -> frozenset[str]:
     """The keys the task trains together (`runs_stacks`), or none: a task that does not declare
     them, or a sweep whose cell folders (`subdir`) are named by job, which cells of one stack

@@ -17,7 +17,7 @@ from hydra.errors import HydraException
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from ._stacks import jobs_to_compose, stacked_jobs, task_stackable_keys, worker_count
+from ._stacks import group_test, jobs_to_compose, stacked_jobs, task_stackable_keys, worker_count
 
 
 class StackSweeper(BasicSweeper):
@@ -49,9 +49,7 @@ class StackSweeper(BasicSweeper):
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Compose only the jobs whose composition could fail where the others' did not."""
-        assert self.hydra_context is not None
-        repository = self.hydra_context.config_loader.repository  # type: ignore[attr-defined]
-        super().validate_batch_is_legal(jobs_to_compose(batch, repository.group_exists))
+        super().validate_batch_is_legal(jobs_to_compose(batch, group_test(self)))
 
     def split_arguments(  # type: ignore[override]  # BasicSweeper.sweep calls it on self
         self, overrides: list[Override], max_batch_size: int | None
