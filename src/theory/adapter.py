@@ -1,7 +1,8 @@
 """The one place that knows the model's API: a float64 net seen as a flat parameter vector.
 
 Everything else in `src.theory` (power iteration, Hessian-vector products, noise scale) only
-calls `FlatNet.set`, `FlatNet.get` and `FlatNet.loss_grad`.
+calls `FlatNet.set`, `FlatNet.get`, `FlatNet.loss_grad` and, for a stack of runs,
+`FlatNet.grads`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ FLOAT64 = np.dtype("float64")
 
 
 class FlatNet:
-    """A model and its loss, read and written as one flat float64 vector of parameters."""
+    """A model and its loss, read and written as one flat float64 vector of parameters per run
+    (`get`, `set` and `loss_grad`: one run; `grads`: every run of a stack)."""
 
     def __init__(self, model: Any, loss: Any) -> None:
         self.model, self.loss = model, loss
-        self.pairs = model.parameters()  # [(param, grad)], live arrays
-        self.size = sum(p.size for p, _ in self.pairs)
+        self.pairs = model.parameters()  # [(param, grad)], live arrays (K, ...)
+        self.runs = model.runs
+        self.size = sum(p.size for p, _ in self.pairs) // self.runs  # parameters of one run
 
     def get(self) -> Array:
         """Every parameter, flattened and concatenated (size,)."""
@@ -36,12 +39,21 @@ class FlatNet:
             start += p.size
 
     def loss_grad(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters;
-        `x` is cast to float64 here, batch by batch, so no float64 copy of a data set is kept."""
-        out = self.model.forward(x.astype(FLOAT64, copy=False)[None])  # one run: (1, N, C)
-        value = self.loss.forward(out, y[None])[0]
+        """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters of
+        a one-run net."""
+        values, grads = self.grads(x, y)
+        return float(values[0]), grads[0]
+
+    def grads(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Each run's mean loss (K,) and gradient (K, size) on the batch (x, y), shared by all
+        runs; a run's row is its parameters' gradients raveled and concatenated in `get`'s
+        order. `x` is cast to float64 here, batch by batch, so no float64 copy of a data set
+        is kept."""
+        out = self.model.forward(x.astype(FLOAT64, copy=False)[None])  # (K, N, C)
+        values = self.loss.forward(out, np.broadcast_to(y, (self.runs, len(y))))  # (K,)
         self.model.backward(self.loss.backward())
-        return float(value), np.concatenate([g.ravel() for _, g in self.pairs])
+        flat = [g.reshape(self.runs, -1) for _, g in self.pairs]  # (K, size of each)
+        return values, np.concatenate(flat, axis=1)
 
 
 def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
@@ -51,6 +63,18 @@ def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
     init_rng, _ = np.random.default_rng(seed).spawn(2)  # as train() spawns them
     model, loss, _ = build([cfg], data, FLOAT64, [init_rng])  # a stack of one run
     return FlatNet(model, loss)
+
+
+def float64_stack(cfgs: list[DictConfig], data: Any, model: Any) -> FlatNet:
+    """A float64 net holding the weights of `model`, trained runs of the stack `cfgs` (one
+    config per run of `model`, in order), cast to float64."""
+    from src.train import build  # deferred: src.train calls into this package
+
+    rngs = [np.random.default_rng(0)] * len(cfgs)  # the initial weights are overwritten
+    net = FlatNet(*build(cfgs, data, FLOAT64, rngs)[:2])
+    for (p, _), (trained, _) in zip(net.pairs, model.parameters(), strict=True):
+        p[...] = trained
+    return net
 
 
 def flat_params(model: Any) -> Array:
