@@ -65,13 +65,13 @@ def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
     return FlatNet(model, loss)
 
 
-def float64_stack(cfgs: list[DictConfig], data: Any, model: Any) -> FlatNet:
-    """A float64 net holding the weights of `model`, trained runs of the stack `cfgs` (one
-    config per run of `model`, in order), cast to float64."""
+def float64_stack(cfg: DictConfig, data: Any, model: Any) -> FlatNet:
+    """A float64 net holding the weights of `model`, a trained stack of runs of `cfg`'s network
+    (any run's config), cast to float64."""
     from src.train import build  # deferred: src.train calls into this package
 
-    rngs = [np.random.default_rng(0)] * len(cfgs)  # the initial weights are overwritten
-    net = FlatNet(*build(cfgs, data, FLOAT64, rngs)[:2])
+    one, loss, _ = build([cfg], data, FLOAT64, [np.random.default_rng(0)])  # weights overwritten
+    net = FlatNet(one.take(np.zeros(model.runs, dtype=np.intp)), loss)  # K copies: one build
     for (p, _), (trained, _) in zip(net.pairs, model.parameters(), strict=True):
         p[...] = trained
     return net

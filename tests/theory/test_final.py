@@ -82,7 +82,7 @@ def test_a_stacks_gradients_and_squared_norms_are_each_runs_alone(net):
     data = load_data(cfgs[0].dataset)
     rngs = [np.random.default_rng(seed).spawn(2)[0] for seed in seeds]
     model = build(cfgs, data, np.dtype("float32"), rngs)[0]  # three runs' float32 weights
-    stack = float64_stack(cfgs, data, model)
+    stack = float64_stack(cfgs[0], data, model)
     for x, y in [(data.x_train, data.y_train), (data.x_train[7:23], data.y_train[7:23])]:
         losses, grads = stack.grads(x, y)
         norms = squared_norms(grads)
