@@ -78,18 +78,19 @@ def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
     """B_simple at the end of each run of a trained stack (configs `cfgs`, `model` holding the
     runs that stayed finite, in order), measured for all of them in one pass; nan for a run
     that diverged, and for every run when `theory.enabled` is false or all runs diverged."""
-    finals = [math.nan] * len(cfgs)
+    finals, settings = [math.nan] * len(cfgs), theory_settings(cfgs[0])
     alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
-    if not alive or not theory_settings(cfgs[0]).enabled:
+    if not alive or not settings.enabled:
         return finals
     started = time.perf_counter()
     with blas_controller().limit(limits=1):
         net = float64_stack(cfgs[0], data, model)
         with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
-            measured = noise_at(net, data.x_train, data.y_train, theory_settings(cfgs[0]))
+            measured = noise_at(net, data.x_train, data.y_train, settings)
     for k, value in zip(alive, measured, strict=True):
         finals[k] = value
-    log.info(f"noise scale at the end of {len(alive)} runs ({time.perf_counter() - started:.3f} s)")
+    seconds = time.perf_counter() - started
+    log.info(f"noise scale at the end: {len(alive)} of {len(cfgs)} runs, {seconds:.3f} s")
     return finals
 
 
