@@ -37,19 +37,13 @@ def noise_scales(net: FlatNet, x: Array, y: Array, rng: Rng,
     small = min(small, len(y) // 2)
     if small < 1:
         return [math.nan] * net.runs
-    big_sq = squared_norms(net.grads(x, y)[1])  # (K,)
+    big_sq = net.squared_grad_norms(x, y)  # (K,)
     order = rng.permutation(len(y))
     starts = range(0, len(y) - small + 1, small)
     batches = (order[start : start + small] for start in starts)
-    norms = [squared_norms(net.grads(x[rows], y[rows])[1]) for rows in batches]  # (K,) each
+    norms = [net.squared_grad_norms(x[rows], y[rows]) for rows in batches]  # (K,) each
     small_sq = np.stack(norms, axis=1)  # (K, batches): a run's norms contiguous, as alone
     return [_estimate(row, float(big), small, len(y)) for row, big in zip(small_sq, big_sq)]
-
-
-def squared_norms(grads: Array) -> Array:
-    """|g|² of each row of grads (K, size), summed along the row as `np.sum` sums one vector
-    (pairwise, in the same order), so a run's value does not depend on the stack."""
-    return np.add.reduce(grads * grads, axis=1)
 
 
 def _estimate(small_sq: Array, big_sq: float, small: int, big: int) -> float:
