@@ -127,7 +127,7 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         histories = fit(model, loss, optimizer, arrays, first, list(shuffle_rngs), hooks)
         observers.flush()
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
-        finals = final_noise_scales(cfgs, data, model, histories)  # all runs in one pass
+        finals = final_noise_scales(cfgs, data, model, histories, settings)  # in one pass
         results = [_finish(k, cfgs[k], histories[k], data, settings[k], seconds, observers,
                            finals[k]) for k in range(len(cfgs))]  # fmt: skip
     for out_dir, metrics in zip(out_dirs, results):

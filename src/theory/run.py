@@ -74,10 +74,11 @@ def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings) -> d
 
 
 def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
-                       histories: list[History]) -> list[float]:  # fmt: skip
+                       histories: list[History], runs: list[Settings]) -> list[float]:  # fmt: skip
     """B_simple at the end of each run of a trained stack (configs `cfgs`, `model` holding the
-    runs that stayed finite, in order), measured for all of them in one pass; nan for a run
-    that diverged, and for every run when `theory.enabled` is false or all runs diverged."""
+    runs that stayed finite, in order; `runs`: their settings), measured for all of them in
+    one pass; nan for a run that diverged, and for every run when `theory.enabled` is false or
+    all runs diverged. Logs the seconds in a `theory at batch size` line, as theory_metrics."""
     finals, settings = [math.nan] * len(cfgs), theory_settings(cfgs[0])
     alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
     if not alive or not settings.enabled:
@@ -90,7 +91,8 @@ def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
     for k, value in zip(alive, measured, strict=True):
         finals[k] = value
     seconds = time.perf_counter() - started
-    log.info(f"noise scale at the end: {len(alive)} of {len(cfgs)} runs, {seconds:.3f} s")
+    log.info(f"theory at batch size {runs[0].batch_size}: noise_scale_final of {len(alive)} of "
+             f"{len(cfgs)} runs measured together ({seconds:.3f} s)")  # fmt: skip
     return finals
 
 

@@ -4,6 +4,7 @@ bit for bit the one-run measurement, in one pass over the batches whatever the s
 from __future__ import annotations
 
 import math
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -34,9 +35,9 @@ def recorded(monkeypatch) -> list:
     histories it is given, then measures."""
     calls: list = []
 
-    def wrapper(cfgs, data, model, histories):
+    def wrapper(cfgs, data, model, histories, settings):
         calls.append((model.take(np.arange(model.runs)) if model.runs else None, histories))
-        return run.final_noise_scales(cfgs, data, model, histories)
+        return run.final_noise_scales(cfgs, data, model, histories, settings)
 
     monkeypatch.setattr(src.train, "final_noise_scales", wrapper)
     return calls
@@ -92,7 +93,7 @@ def test_a_stacks_squared_gradient_norms_are_each_runs_alone(net):
         assert len(set(norms)) == 3  # three runs, three nets
 
 
-def test_a_stack_makes_one_pass_over_the_batches(tmp_path, monkeypatch):
+def test_a_stack_makes_one_pass_over_the_batches(tmp_path, monkeypatch, caplog):
     passes: list[int] = []  # the number of runs of each gradient computed on a float64 net
     real = FlatNet.squared_grad_norms
     counted = lambda net, *xy: passes.append(net.runs) or real(net, *xy)  # noqa: E731
@@ -102,13 +103,16 @@ def test_a_stack_makes_one_pass_over_the_batches(tmp_path, monkeypatch):
     stacked = train_stack(stack_configs("mlp"), [tmp_path / str(i) for i in range(3)])
     assert [m["noise_scale_final"] is None for m in stacked] == [False, True, False]
     assert passes == [2] * (1 + 256 // 16)  # both survivors at once: full batch, 16 small ones
+    # its seconds in a line that sums with the runs' own `theory at batch size …` lines
+    line = r"^theory at batch size 4: noise_scale_final of 2 of 3 runs .*\([0-9.]+ s\)$"
+    assert len([r for r in caplog.messages if re.match(line, r)]) == 1
 
 
 def test_a_stack_where_every_run_diverged_measures_nothing(monkeypatch):
     cfgs = stack_configs("mlp", [("50", "0"), ("60", "1")])
     monkeypatch.setattr(run, "float64_stack", lambda *a: pytest.fail("measured"))
     diverged = [SimpleNamespace(first_nonfinite_step=3)] * 2
-    finals = run.final_noise_scales(cfgs, None, None, diverged)
+    finals = run.final_noise_scales(cfgs, None, None, diverged, [])
     assert len(finals) == 2 and all(math.isnan(v) for v in finals)
 
 
@@ -117,4 +121,4 @@ def test_theory_disabled_measures_nothing_at_the_end(monkeypatch):
     monkeypatch.setattr(run, "float64_stack", lambda *a: pytest.fail("measured"))
     cfgs[0].theory.enabled = False
     finished = [SimpleNamespace(first_nonfinite_step=None)]
-    assert math.isnan(run.final_noise_scales(cfgs, None, None, finished)[0])
+    assert math.isnan(run.final_noise_scales(cfgs, None, None, finished, [])[0])
