@@ -33,7 +33,6 @@ from src.diagnosis.evidence import read_facts
 from src.diagnosis.report import cause_lines
 from src.errors import ConfigError, TrainmapError
 from src.logger.base import RunFacts
-from src.model.sequential import Sequential
 from src.names import OVERRIDE_ONLY_GROUPS
 from src.observe import Observers
 from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
@@ -41,7 +40,7 @@ from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.stackable import STACKABLE_KEYS, check_stackable, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
-from src.theory.run import theory_metrics
+from src.theory.run import final_noise_scales, theory_metrics
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -129,8 +128,9 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         histories = fit(model, loss, optimizer, arrays, first, list(shuffle_rngs), hooks)
         observers.flush()
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
+        finals = final_noise_scales(cfgs, data, model, histories, settings)  # in one pass
         results = [_finish(k, cfgs[k], histories[k], data, settings[k], seconds, observers,
-                           _run_model(model, histories, k)) for k in range(len(cfgs))]  # fmt: skip
+                           finals[k]) for k in range(len(cfgs))]  # fmt: skip
     for out_dir, metrics in zip(out_dirs, results):
         write_json_atomic(Path(out_dir) / METRICS, metrics)
         for line in cause_lines(metrics) if len(cfgs) == 1 else ():
@@ -153,24 +153,16 @@ def _validate_stack(cfgs: list[DictConfig]) -> None:
 
 
 def _finish(run: int, cfg: DictConfig, history: History, data: Dataset, settings: Settings,
-            seconds: float, observers: Observers,
-            model: Sequential | None) -> dict[str, Any]:  # fmt: skip
-    """Run `run`'s metrics with its theory measurements, diagnosis and config; its logger
-    records them."""
+            seconds: float, observers: Observers, final: float) -> dict[str, Any]:  # fmt: skip
+    """Run `run`'s metrics with its theory measurements (`final`: its noise scale at the end),
+    diagnosis and config; its logger records them."""
     target = cfg.dataset.get("target_accuracy", data.target_accuracy)
     metrics = _metrics(history, data, settings, seconds, target)
-    metrics.update(theory_metrics(cfg, data, model, settings))
+    metrics.update(theory_metrics(cfg, data, final, settings))
     metrics.update(observers.finish(run, history, metrics))
     metrics.update(flatten_config(cfg))
     observers.loggers[run].finish(metrics, observers.final_state(run))
     return metrics
-
-
-def _run_model(model: Sequential, histories: list[History], run: int) -> Sequential | None:
-    """Run `run` alone, taken from the trained stack, which keeps only the runs that stayed
-    finite, in order; None when `run` diverged."""
-    alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
-    return model.take(np.array([alive.index(run)])) if run in alive else None
 
 
 def _fit_batch_to_data(settings: Settings, n_train: int) -> Settings:

@@ -24,19 +24,30 @@ def noise_scale_from_norms(small_sq: float, big_sq: float, small: int, big: int)
 
 
 def noise_scale(net: FlatNet, x: Array, y: Array, rng: Rng, small: int = SMALL_BATCH) -> float:
-    """B_simple at the net's current parameters: one shuffled pass of batches of `small` (at
-    most half the samples) against the full-batch gradient of (x, y); nan if any gradient is
-    not finite or there are fewer than 2 samples."""
+    """B_simple of a one-run net (`noise_scales`)."""
+    return noise_scales(net, x, y, rng, small)[0]
+
+
+def noise_scales(net: FlatNet, x: Array, y: Array, rng: Rng,
+                 small: int = SMALL_BATCH) -> list[float]:  # fmt: skip
+    """B_simple of each run of the net at its current parameters: one shuffled pass of batches
+    of `small` (at most half the samples, the same batches for every run) against the
+    full-batch gradient of (x, y); nan for a run whose gradients are not finite, and for every
+    run if there are fewer than 2 samples."""
     small = min(small, len(y) // 2)
     if small < 1:
-        return math.nan
-    _, full = net.loss_grad(x, y)
+        return [math.nan] * net.runs
+    big_sq = net.squared_grad_norms(x, y)  # (K,)
     order = rng.permutation(len(y))
-    norms = []
-    for start in range(0, len(y) - small + 1, small):
-        rows = order[start : start + small]
-        norms.append(float(np.sum(net.loss_grad(x[rows], y[rows])[1] ** 2)))
-    big_sq = float(np.sum(full**2))
-    if not (math.isfinite(big_sq) and all(map(math.isfinite, norms))):
+    starts = range(0, len(y) - small + 1, small)
+    batches = (order[start : start + small] for start in starts)
+    norms = [net.squared_grad_norms(x[rows], y[rows]) for rows in batches]  # (K,) each
+    small_sq = np.stack(norms, axis=1)  # (K, batches): a run's norms contiguous, as alone
+    return [_estimate(row, float(big), small, len(y)) for row, big in zip(small_sq, big_sq)]
+
+
+def _estimate(small_sq: Array, big_sq: float, small: int, big: int) -> float:
+    """B_simple of one run from its norms at batch size `small` (batches,) and `big`."""
+    if not (math.isfinite(big_sq) and np.isfinite(small_sq).all()):
         return math.nan
-    return noise_scale_from_norms(float(np.mean(norms)), big_sq, small, len(y))
+    return noise_scale_from_norms(float(np.mean(small_sq)), big_sq, small, big)

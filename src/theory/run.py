@@ -2,7 +2,9 @@
 at the end. Quantities of the untrained net are keyed by everything they depend on and measured
 once per sweep (`src.theory.cache`: per process, and across a sweep's processes through its
 folder), so runs sharing a network, seed and batch size (a sweep's learning rates) share them;
-the float64 net itself is built once per process.
+the float64 net itself is built once per process. The noise scale at the end is measured for
+all runs of a trained stack at once (`final_noise_scales`), each run's value bit for bit the
+one it gets trained alone.
 """
 
 from __future__ import annotations
@@ -25,11 +27,11 @@ from src.checks import Interval
 from src.model.sequential import Sequential
 from src.names import NOT_THE_NETWORK, OVERRIDE_ONLY_GROUPS
 from src.probe import blas_controller
-from src.theory.adapter import FlatNet, flat_params, float64_net
+from src.theory.adapter import FlatNet, float64_net, float64_stack
 from src.theory.cache import cached, sweep_folder
 from src.theory.hessian import sharpness
-from src.theory.noise import noise_scale
-from src.trainer import Settings
+from src.theory.noise import noise_scales
+from src.trainer import History, Settings
 
 log = logging.getLogger(__name__)
 KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
@@ -50,14 +52,12 @@ class TheorySettings:
     noise_samples: Annotated[int, Interval(2)] = 2048
 
 
-def theory_metrics(
-    cfg: DictConfig, data: Any, model: Sequential | None, run: Settings
-) -> dict:
+def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings) -> dict:
     """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
-    run's batch size and B_simple, None where not finite or, at the end, when the run diverged
-    (`model`: the trained run alone, None if it diverged);
+    run's batch size and B_simple, None where not finite (`final`: the run's B_simple at the
+    end, measured for its stack by `final_noise_scales`, nan if the run diverged);
     {} when `theory.enabled` is false. Logs them with the seconds they took."""
-    settings = instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
+    settings = theory_settings(cfg)
     if not settings.enabled:
         return {}
     started = time.perf_counter()
@@ -67,16 +67,38 @@ def theory_metrics(
     x, y = data.x_train, data.y_train  # the net casts each batch to float64
     with blas_controller().limit(limits=1):  # threads only slow these small products down
         at_init = measured_at_init(key, net, x, y, batch, settings)
-        final = math.nan  # a diverged run (model None) has no end state to measure
-        if model is not None:
-            trained = net()
-            trained.set(flat_params(model))
-            with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
-                final = noise_at(trained, x, y, settings)
     values = {k: _finite_or_none(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
     shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
     log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")
     return {k: values[k] for k in KEYS}
+
+
+def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
+                       histories: list[History], runs: list[Settings]) -> list[float]:  # fmt: skip
+    """B_simple at the end of each run of a trained stack (configs `cfgs`, `model` holding the
+    runs that stayed finite, in order; `runs`: their settings), measured for all of them in
+    one pass; nan for a run that diverged, and for every run when `theory.enabled` is false or
+    all runs diverged. Logs the seconds in a `theory at batch size` line, as theory_metrics."""
+    finals, settings = [math.nan] * len(cfgs), theory_settings(cfgs[0])
+    alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
+    if not alive or not settings.enabled:
+        return finals
+    started = time.perf_counter()
+    with blas_controller().limit(limits=1):
+        net = float64_stack(cfgs[0], data, model)
+        with np.errstate(all="ignore"):  # huge weights: overflowing norms give nan
+            measured = noise_at(net, data.x_train, data.y_train, settings)
+    for k, value in zip(alive, measured, strict=True):
+        finals[k] = value
+    seconds = time.perf_counter() - started
+    log.info(f"theory at batch size {runs[0].batch_size}: noise_scale_final of {len(alive)} of "
+             f"{len(cfgs)} runs measured together ({seconds:.3f} s)")  # fmt: skip
+    return finals
+
+
+def theory_settings(cfg: DictConfig) -> TheorySettings:
+    """The run's `theory` options (the defaults when the config has no `theory` group)."""
+    return instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
 
 
 def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, batch: int,
@@ -91,7 +113,7 @@ def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, b
             folder,
         ),
         "noise_scale_init": cached(
-            f"{key}|noise_scale_init", lambda: noise_at(net(), x, y, settings), folder
+            f"{key}|noise_scale_init", lambda: noise_at(net(), x, y, settings)[0], folder
         ),
     }
 
@@ -113,13 +135,14 @@ def sharpness_at(net: FlatNet, x: Array, y: Array, batch: int, batches: int) -> 
     return sharpness(net, x, y, batch, np.random.default_rng(0), batches)
 
 
-def noise_at(net: FlatNet, x: Array, y: Array, settings: TheorySettings) -> float:
-    """B_simple on at most `noise_samples` training samples (the same ones every time)."""
+def noise_at(net: FlatNet, x: Array, y: Array, settings: TheorySettings) -> list[float]:
+    """B_simple of each run of the net on at most `noise_samples` training samples (the same
+    ones every time, for every run)."""
     rng = np.random.default_rng(0)
     if len(y) > settings.noise_samples:
         rows = rng.choice(len(y), size=settings.noise_samples, replace=False)
         x, y = x[rows], y[rows]
-    return noise_scale(net, x, y, rng, settings.noise_batch)
+    return noise_scales(net, x, y, rng, settings.noise_batch)
 
 
 def net_at_init(key: str, build: Callable[[], FlatNet]) -> FlatNet:
