@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from hydra.utils import get_method
 from omegaconf import DictConfig, OmegaConf
 
 from src.checks import check_value
+
+Item, T = TypeVar("Item"), TypeVar("T")
 
 # Per-run values in a stack: each is read per run (optimizer hyper-parameters, the seed that
 # draws the init and the sample order, init scales, the outcome thresholds).
@@ -44,6 +46,24 @@ def shape_key(cfg: DictConfig) -> str:
         if isinstance(node, dict):
             node.pop(last, None)
     return json.dumps(container, sort_keys=True, default=str)
+
+
+def plain(node: Any) -> Any:
+    """A config node as plain data (resolved), anything else as it is."""
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+
+
+def once_per_value(
+    items: Sequence[Item], value: Callable[[Item], Any], make: Callable[[Item], T]
+) -> list[T]:
+    """make(item) for each item, called once per distinct value(item) (plain data, compared as
+    JSON): the runs of a stack mostly share what they are built from (their init, say)."""
+    keys = [json.dumps(value(item), sort_keys=True, default=str) for item in items]
+    made: dict[str, T] = {}
+    for key, item in zip(keys, items):
+        if key not in made:
+            made[key] = make(item)
+    return [made[key] for key in keys]
 
 
 def stack_groups(cfgs: Sequence[DictConfig]) -> list[list[int]]:

@@ -29,7 +29,7 @@ from src.cli import report_errors, run_cli
 from src.config_files import CONF_DIR, register_sweeps
 from src.dataset.base import Dataset
 from src.diagnosis import signals as sig
-from src.diagnosis.evidence import read_facts
+from src.diagnosis.evidence import stack_facts
 from src.diagnosis.report import cause_lines
 from src.errors import ConfigError, TrainmapError
 from src.logger.base import RunFacts
@@ -38,7 +38,7 @@ from src.observe import Observers
 from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
 from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.stackable import STACKABLE_KEYS, check_stackable, stack_groups
+from src.stackable import STACKABLE_KEYS, check_stackable, once_per_value, plain, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
 from src.theory.run import final_noise_scales, theory_metrics
 from src.trainer import History, Settings, fit
@@ -66,7 +66,7 @@ def build(cfgs: list[DictConfig], data: Dataset, dtype: np.dtype, rngs: list[Rng
         input_shape=data.input_shape,
         n_classes=data.n_classes,
         activation=instantiate(cfgs[0].activation),
-        inits=[instantiate(cfg.init) for cfg in cfgs],
+        inits=once_per_value(cfgs, lambda cfg: plain(cfg.init), lambda cfg: instantiate(cfg.init)),
         rngs=rngs,
         dtype=dtype,
         takes_logits=loss.takes_logits,
@@ -109,7 +109,7 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
     model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
     arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
     probe_batch = arrays[0][: first.probe_size], arrays[1][: first.probe_size]
-    facts = [read_facts(cfg, first.batch_size, len(data.y_train), data.n_classes) for cfg in cfgs]
+    facts = stack_facts(cfgs, first.batch_size, len(data.y_train), data.n_classes)
     watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
     # `with` closes every writer on every exit: divergence returns, errors raise.
     with ExitStack() as writers:

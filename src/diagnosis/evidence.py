@@ -8,7 +8,7 @@ so renaming a class cannot switch a rule off.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from src.diagnosis.signals import Snapshot
+from src.stackable import once_per_value, plain
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,24 @@ def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -
         loss_node=_plain_node(loss_node),
         gain=_gain(act),
     )
+
+
+def stack_facts(cfgs: list[DictConfig], batch_size: int, n_train: int,
+                n_classes: int) -> list[Facts]:  # fmt: skip
+    """`read_facts` of each run of a stack. Its configs differ only in stackable values, and of
+    those only the learning rate, the optimizer's others (momentum: the step scale) and the
+    init's reach the facts: runs equal in the last two share one read."""
+
+    def shared(cfg: DictConfig) -> list[Any]:
+        optimizer = plain(cfg.optimizer)
+        optimizer.pop("lr", None)
+        return [optimizer, plain(cfg.init)]
+
+    def read(cfg: DictConfig) -> Facts:
+        return read_facts(cfg, batch_size, n_train, n_classes)
+
+    facts = once_per_value(cfgs, shared, read)
+    return [replace(f, lr=float(cfg.optimizer.get("lr", math.nan))) for f, cfg in zip(facts, cfgs)]
 
 
 def _gain(act: Any) -> float:
