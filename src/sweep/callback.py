@@ -6,6 +6,7 @@ import atexit
 import importlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ from src.theory.edges import SHARPNESS_CSV
 CHATTY = ("matplotlib", "PIL")
 # What the summary imports, loaded while the cells run: the parent only waits for them then,
 # and matplotlib alone takes ~1 s to import, which a short sweep would otherwise add at its end.
+# Not before the first cell has started: until then the parent composes configs (the GIL).
 SUMMARY_MODULES = ("src.sweep.plot",)
+POLL_SECONDS = 0.2
 
 
 class SweepSummary(Callback):
@@ -47,7 +50,7 @@ class SweepSummary(Callback):
         what = f"edge search of at most {total} runs" if budget else f"sweep of {total} cells"
         self.progress = SweepProgress(sweep_dir, total, f"{what} into {sweep_dir}")
         self.progress.start()
-        threading.Thread(target=_import_summary_modules, daemon=True).start()
+        threading.Thread(target=_import_summary_modules, args=(sweep_dir,), daemon=True).start()
         # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
         atexit.register(self.on_multirun_end, config)
 
@@ -68,7 +71,9 @@ class SweepSummary(Callback):
                 print(f"wrote {sweep_dir / name}")
 
 
-def _import_summary_modules() -> None:
+def _import_summary_modules(sweep_dir: Path) -> None:
+    while not any(path.is_dir() for path in sweep_dir.glob("*")):  # a job made its cell folder
+        time.sleep(POLL_SECONDS)
     try:
         for name in SUMMARY_MODULES:
             importlib.import_module(name)
