@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -90,10 +91,11 @@ def measure(cfgs: list, repeats: int) -> tuple[dict[str, list[float]], str, floa
 def table(args, argv, times: dict, outcomes: str, rss_mb: float, load_before: str) -> str:
     ratios = [a / s for s, a in zip(times["stack"], times["alone"])]
     seconds = {name: statistics.median(t) for name, t in times.items()}
+    command = " ".join(sys.argv[1:] if argv is None else argv)
     return "\n".join([
         "# Stacked runs: runs/s of one stack vs the same runs one by one",
         "",
-        f"- Command: `python -m benchmarks.stack {' '.join(argv or [])}`",
+        f"- Command: `python -m benchmarks.stack {command}`",
         f"- {args.runs} runs of the default net (digits, MLP 64-100-10), batch size 1, "
         f"{args.epochs} epochs, lr 1e-3 ... 0.3 (log grid), seeds 0..{args.runs - 1}; "
         f"overrides: {' '.join(args.overrides) or '(none)'}",
