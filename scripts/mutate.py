@@ -67,6 +67,8 @@ WINNER = "winner = np.zeros(y.shape, dtype=np.min_scalar_type("
 GATHER = "chooses one gather per epoch or one per batch: the same batches either way"
 VIEW = "numpy refuses the shape, so the (K, rows, cols) view below is used: the same entries"
 ONES = "replaced by the first batch unless it has one row, and then ones((1, 1)) is the right one"
+MATMUL = "batch 1 then takes the matmul path: the same grads (inner size 1), only slower"
+NEW_ONES = "the ones are made again for the same batch size: the same ones, only slower"
 EQUIVALENT = {
     ("src/trainer.py", "EVAL_CHUNK = 1025"): "the evaluation chunk only bounds memory",
     **{("src/trainer.py", f"GATHER_BYTES = {size}"): GATHER
@@ -107,8 +109,12 @@ EQUIVALENT = {
     ("src/layers/dense.py", "self.ones = np.ones((0, 0), dtype=dtype)"): ONES,
     ("src/layers/dense.py", "self.ones = np.ones((2, 0), dtype=dtype)"): ONES,
     ("src/layers/dense.py", "self.ones = np.ones((1, 1), dtype=dtype)"): ONES,
-    ("src/layers/dense.py", "if dy.shape[1] == 0:"):
-        "batch 1 then takes the matmul path: the same grads, only slower",
+    ("src/layers/dense.py", "if dy.shape[1] == 0:"): MATMUL,
+    ("src/layers/dense.py", "if dy.shape[2] == 1:"): MATMUL,
+    ("src/layers/dense.py", "pass  # super().__init__()"):
+        "Dense sets the params and grads that Layer.__init__ would",
+    ("src/layers/dense.py", "if self.ones.shape[0] != dy.shape[1]:"): NEW_ONES,
+    ("src/layers/dense.py", "if self.ones.shape[1] != dy.shape[0]:"): NEW_ONES,
     ("src/layers/flatten.py", "return x.reshape(*x.shape[:2], -2)"): REST,
     ("src/layers/conv.py", "return (cols @ self.wb).reshape(len(self.wb), n, oh, ow, -2)"): REST,
     ("src/layers/conv.py", "np.matmul(dy.reshape(runs, -2, f), w.transpose(0, 2, 1), out=dcols)"):
