@@ -6,7 +6,6 @@ import atexit
 import importlib
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,8 @@ class SweepSummary(Callback):
         what = f"edge search of at most {total} runs" if budget else f"sweep of {total} cells"
         self.progress = SweepProgress(sweep_dir, total, f"{what} into {sweep_dir}")
         self.progress.start()
-        threading.Thread(target=_import_summary_modules, args=(sweep_dir,), daemon=True).start()
+        threading.Thread(target=_import_summary_modules, daemon=True,
+                         args=(sweep_dir, self.progress.stop_event)).start()  # fmt: skip
         # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
         atexit.register(self.on_multirun_end, config)
 
@@ -71,9 +71,12 @@ class SweepSummary(Callback):
                 print(f"wrote {sweep_dir / name}")
 
 
-def _import_summary_modules(sweep_dir: Path) -> None:
-    while not any(path.is_dir() for path in sweep_dir.glob("*")):  # a job made its cell folder
-        time.sleep(POLL_SECONDS)
+def _import_summary_modules(sweep_dir: Path, done: threading.Event) -> None:
+    """Import what the summary needs once a job has made its cell folder (not when the sweep
+    is over or never started: `done`)."""
+    while not any(path.is_dir() for path in sweep_dir.glob("*")):
+        if done.wait(POLL_SECONDS):
+            return
     try:
         for name in SUMMARY_MODULES:
             importlib.import_module(name)
