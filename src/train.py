@@ -226,12 +226,16 @@ def summary_line(metrics: dict[str, Any], out_dir: Path) -> str:
     return f"{text} run_dir={out_dir}"
 
 
+# What a sweep job runs (src.sweep.stack_job): a cell or a stack of them.
+TASK = Task(train, train_stack, validate, summary_line, check_stackable)
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 @runs_stacks(STACKABLE_KEYS)  # hydra/sweeper=stacked hands this task stacks of cells
 def main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         hydra_cfg = HydraConfig.instance().cfg  # the job's Hydra config, a root with `hydra`
-        run_job(cfg, hydra_cfg, Task(train, train_stack, validate, summary_line, check_stackable))
+        run_job(cfg, hydra_cfg, TASK)
         return
     with report_errors() as out_dir:
         log.info(summary_line(train(cfg, out_dir), out_dir))

@@ -224,10 +224,17 @@ class FiniteGuard:
         # Where run k's block of parameter i starts in the concatenated products.
         self.starts = np.concatenate([o + r * np.arange(runs) for o, r in zip(offsets, rows)])
         self.shape = (len(params), runs)
+        # All products land in one preallocated vector, each matrix's in its own view of it:
+        # the check runs every step, so it allocates nothing.
+        self.products = np.empty(runs * sum(rows), params[0].dtype)
+        ends = np.cumsum([m.size // m.shape[-1] for m in self.matrices])
+        self.outs = [self.products[end - m.size // m.shape[-1] : end].reshape(m.shape[:-1])
+                     for m, end in zip(self.matrices, ends)]  # fmt: skip
 
     def _products(self) -> Array:
-        return np.concatenate([m @ zc for m, zc in zip(self.matrices, self.zero_cols)],
-                              axis=None)  # fmt: skip
+        for m, zc, out in zip(self.matrices, self.zero_cols, self.outs):
+            np.matmul(m, zc, out=out)
+        return self.products
 
     def all_finite(self) -> bool:
         """Every parameter of every run is finite."""

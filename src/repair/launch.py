@@ -28,7 +28,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import cost, stacked_jobs, wor
 from src.cli import hydra_message
 from src.config_files import CONF_DIR, register_sweeps
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Task, run_job
+from src.sweep.stack_job import run_job
 
 LAUNCHER_GROUP = "hydra/launcher"
 FOLDER_KEY = "hydra.sweep.subdir"
@@ -62,11 +62,9 @@ def _escape(match: re.Match) -> str:
 def run_attempt(cfg: DictConfig) -> None:
     """The task each launched job runs: a sweep job's, one attempt or a stack of them
     (resumable, errors recorded per attempt)."""
-    from src.stackable import check_stackable  # in the worker
-    from src.train import summary_line, train, train_stack, validate
+    from src.train import TASK  # in the worker
 
-    task = Task(train, train_stack, validate, summary_line, check_stackable)
-    run_job(cfg, HydraConfig.instance().cfg, task)
+    run_job(cfg, HydraConfig.instance().cfg, TASK)
 
 
 def stacked_attempts(

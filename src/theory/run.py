@@ -20,13 +20,14 @@ from typing import Annotated, Any
 
 import numpy as np
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from src.arrays import Array
 from src.checks import Interval
 from src.model.sequential import Sequential
 from src.names import NOT_THE_NETWORK, OVERRIDE_ONLY_GROUPS
 from src.probe import blas_controller
+from src.stackable import plain
 from src.theory.adapter import FlatNet, float64_net, float64_stack
 from src.theory.cache import cached, sweep_folder
 from src.theory.hessian import sharpness
@@ -121,8 +122,7 @@ def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, b
 def network_key(cfg: DictConfig, seed: int, settings: TheorySettings) -> str:
     """Everything the untrained net and its measurements depend on, as one string: the config
     without the groups and keys in NOT_MEASURED*, with the seed and the measurement settings."""
-    network = {str(g): OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node)
-               else node for g, node in cfg.items() if g not in NOT_MEASURED}  # fmt: skip
+    network = {str(g): plain(node) for g, node in cfg.items() if g not in NOT_MEASURED}
     for group, name in NOT_MEASURED_KEYS:
         if isinstance(network.get(group), dict):
             network[group].pop(name, None)
