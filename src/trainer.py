@@ -39,6 +39,7 @@ class Loss(Protocol):
 
 
 class Optimizer(Protocol):
+    def loss_gradient(self, dy: Array) -> Array: ...
     def step(self) -> None: ...
     def select(self, runs: Array, params: list[tuple[Array, Array]]) -> None: ...
 
@@ -176,7 +177,7 @@ def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
                 return np.zeros(0)
             xb, yb = epoch.batch(rows)
             values = loss.forward(stack.model.forward(xb), yb)  # the same values, per run
-        stack.model.backward(loss.backward())
+        stack.model.backward(stack.optimizer.loss_gradient(loss.backward()))
         stack.optimizer.step()
         stack.steps += 1
         hooks.on_step(stack.steps, values, stack.runs)
@@ -208,48 +209,33 @@ class FiniteGuard:
 
     Products with zeros are 0 when all entries are finite and nan otherwise (0 * inf = nan),
     and unlike a sum or norm they cannot overflow on large finite weights. Each parameter is
-    viewed as a matrix M (K*rows, cols), run k owning a block of rows, so M @ zeros_cols holds
-    one 0-or-nan per row. A sum of such values is exactly 0 or nan in any order: one sum over
-    all of them answers "all finite?" (the hot loop's question), sums over each run's rows
+    viewed as a matrix (K, values per run), so one matrix-vector product with zeros gives one
+    0-or-nan per run and parameter. A sum of such values is exactly 0 or nan in any order: one
+    sum over all of them answers "all finite?" (the hot loop's question), sums over each run's
     answer "which run?". (Not `np.dot`, nor BLAS for the sums: with an inner size of 1 they
-    skip products with zero, nan included.)
+    skip products with zero, nan included.) One long row per run, not one per weight row: a
+    product's cost is mostly per row (a (K*101, 10) matrix takes 3x the time of (K, 1010)).
     """
 
     def __init__(self, params: list[Array]) -> None:
+        # Views of the live arrays: each run's values must be one contiguous block (a storage
+        # array, or a view of one such as Conv2D's kernel); reshape raises otherwise.
+        self.matrices = [p.reshape(len(p), -1, copy=False) for p in params]
+        self.zero_cols = [np.zeros(m.shape[1], m.dtype) for m in self.matrices]
         runs = len(params[0])
-        self.matrices = [_rows(p) for p in params]  # views of the live arrays
-        self.zero_cols = [np.zeros(p.shape[-1], p.dtype) for p in params]
-        rows = [p[0].size // p.shape[-1] for p in params]  # per run, per parameter
-        offsets = np.cumsum([0] + [runs * r for r in rows[:-1]])
-        # Where run k's block of parameter i starts in the concatenated products.
-        self.starts = np.concatenate([o + r * np.arange(runs) for o, r in zip(offsets, rows)])
-        self.shape = (len(params), runs)
-        # All products land in one preallocated vector, each matrix's in its own view of it:
+        # All products land in one preallocated (parameters, K) array, a row per parameter:
         # the check runs every step, so it allocates nothing.
-        self.products = np.empty(runs * sum(rows), params[0].dtype)
-        ends = np.cumsum([m.size // m.shape[-1] for m in self.matrices])
-        self.outs = [self.products[end - m.size // m.shape[-1] : end].reshape(m.shape[:-1])
-                     for m, end in zip(self.matrices, ends)]  # fmt: skip
+        self.products = np.empty((len(params), runs), params[0].dtype)
 
     def _products(self) -> Array:
-        for m, zc, out in zip(self.matrices, self.zero_cols, self.outs):
+        for m, zc, out in zip(self.matrices, self.zero_cols, self.products):
             np.matmul(m, zc, out=out)
         return self.products
 
     def all_finite(self) -> bool:
         """Every parameter of every run is finite."""
-        return np.add.reduce(self._products()) == 0
+        return np.add.reduce(self._products(), axis=None) == 0
 
     def finite(self) -> Array:
         """(K,) bool: run k's parameters are all finite."""
-        per_block = np.add.reduceat(self._products(), self.starts).reshape(self.shape)
-        return np.add.reduce(per_block, axis=0) == 0
-
-
-def _rows(p: Array) -> Array:
-    """p as one (K*rows, cols) matrix when that is a view, else (K, rows, cols) (a view too:
-    e.g. a conv kernel, whose runs are separated by their bias row)."""
-    try:
-        return p.reshape(-1, p.shape[-1], copy=False)
-    except ValueError:
-        return p.reshape(len(p), -1, p.shape[-1])
+        return np.add.reduce(self._products(), axis=0) == 0

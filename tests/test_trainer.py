@@ -101,7 +101,7 @@ def test_finite_guard_catches_each_kind_of_nonfinite_in_its_run(bad):
         assert guard.finite().tolist() == [True, False, True]
 
 
-@pytest.mark.parametrize("shape", [(3, 1, 4), (3, 5, 1), (3, 2, 2, 1, 3)])
+@pytest.mark.parametrize("shape", [(3, 1, 4), (3, 5, 1), (3, 2, 2, 1, 3), (3, 1, 1)])
 def test_finite_guard_sees_a_nan_in_biases_width_one_layers_and_kernels(shape):
     w = np.zeros(shape, dtype=np.float32)
     guard = FiniteGuard([np.ones((3, 2, 2), np.float32), w])
@@ -222,6 +222,9 @@ class PoisonAt:
 
     def __init__(self, params, step):
         self.sgd, self.w, self.step_at, self.count = SGD(params, lr=0.1), params[0][0], step, 0
+
+    def loss_gradient(self, dy):
+        return self.sgd.loss_gradient(dy)
 
     def step(self):
         self.sgd.step()

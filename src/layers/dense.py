@@ -28,6 +28,7 @@ class Dense(Layer):
         self._bind(np.zeros_like(self.wb))
         self.x: Array | None = None
         self.ones = np.ones((1, 0), dtype=dtype)  # (1, N): db = ones @ dy, 3x faster than a sum
+        self.x1 = np.ones((0, 1, d_in + 1), dtype=dtype)  # batch size 1: [x, 1] per run
 
     def _bind(self, gwb: Array) -> None:
         """Views, so the optimizer's in-place updates land in wb and backward fills gwb."""
@@ -54,14 +55,23 @@ class Dense(Layer):
 
     def param_backward(self, dy: Array) -> None:
         # Write into the preallocated grads: no weight-sized temporary per step.
-        dw, db = self.grads["W"], self.grads["b"]
         if dy.shape[1] == 1:
-            # An outer product (every entry one rounded product, as in a gemm of inner size
-            # 1): einsum's loop is ~2x faster than a broadcast multiply, ~4x than OpenBLAS.
-            np.einsum("kni,knj->kij", self.x, dy, out=dw)  # (K, D_in, D_out)
-            np.copyto(db, dy)  # a sum over one sample
+            # dW and db in one outer product [x, 1] (x) dy into the whole contiguous gwb: every
+            # entry one rounded product (as in a gemm of inner size 1), db = 1 * dy exactly.
+            # einsum's loop is ~2x faster than a broadcast multiply, ~4x than OpenBLAS, and
+            # ~1.4x faster into a contiguous array than into the dW view.
+            x1 = self._with_ones(self.x)  # (K, 1, D_in + 1)
+            np.einsum("kni,knj->kij", x1, dy, out=self.gwb)  # (K, D_in + 1, D_out)
             return
+        dw, db = self.grads["W"], self.grads["b"]
         np.matmul(self.x.transpose(0, 2, 1), dy, out=dw)  # (K, D_in, D_out)
         if self.ones.shape[1] != dy.shape[1]:
             self.ones = np.ones((1, dy.shape[1]), dtype=dy.dtype)
         np.matmul(self.ones, dy, out=db)  # (K, 1, D_out) = column sums of dy
+
+    def _with_ones(self, x: Array) -> Array:
+        """x (K, 1, D_in) with a 1 appended to its one sample, in a buffer kept across steps."""
+        if self.x1.shape[0] != len(x):
+            self.x1 = np.ones((len(x), 1, x.shape[2] + 1), dtype=x.dtype)
+        self.x1[:, :, :-1] = x
+        return self.x1
