@@ -47,24 +47,26 @@ def top_eigenvalue(matvec: MatVec, size: int, rng: Rng, steps: int = STEPS,
     Ritz value changes by less than `tol` (relative) in one step, or after `steps` products.
     """
     q = rng.standard_normal(size)
-    basis = [q / np.linalg.norm(q)]
+    # One array for the basis, its first k rows in use: no (k, size) copy of it per product.
+    basis = np.empty((steps + 1, size))
+    basis[0] = q / np.linalg.norm(q)
     alphas: list[float] = []
     betas: list[float] = []
     top = math.inf
-    for _ in range(steps):
-        w = matvec(basis[-1])
-        alphas.append(float(basis[-1] @ w))
+    for k in range(1, steps + 1):  # k vectors in the basis
+        w = matvec(basis[k - 1])
+        alphas.append(float(basis[k - 1] @ w))
         previous, top = top, _top_ritz(alphas, betas)
         if abs(top - previous) <= tol * abs(top):
             break
-        q_mat = np.array(basis)  # (k, size)
+        q_mat = basis[:k]  # (k, size)
         for _ in range(2):  # twice is enough (Kahan-Parlett)
             w -= q_mat.T @ (q_mat @ w)
         beta = float(np.linalg.norm(w))
         if beta <= 1e-12 * max(abs(top), 1.0):
             break  # the Krylov space is invariant: its Ritz values are exact
         betas.append(beta)
-        basis.append(w / beta)
+        np.divide(w, beta, out=basis[k])
     return top
 
 
