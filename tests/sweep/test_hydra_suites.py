@@ -38,10 +38,18 @@ def plugin_on_path(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def fresh_version_base(monkeypatch):
+def fresh_version_base():
     """The suites' apps expect Hydra's defaults for an unset version_base (they chdir into the
-    job folder), as in a fresh process; an earlier test's `version_base="1.3"` would stay set."""
-    monkeypatch.setattr(VersionBase.instance(), "version_base", version._UNSPECIFIED_)
+    job folder), as in a fresh process; an earlier test's `version_base="1.3"` would stay set.
+
+    Put back afterwards on the VersionBase that is current then: the suites' own fixture
+    (`hydra_restore_singletons`) replaces Hydra's singletons with copies when it ends, and a
+    value put back on the replaced one would leave the next test's in-process runs unset.
+    """
+    saved = VersionBase.instance().getbase()
+    VersionBase.instance().version_base = version._UNSPECIFIED_
+    yield
+    VersionBase.instance().version_base = saved
 
 
 def test_discovered_by_hydra():
