@@ -57,15 +57,19 @@ class CrossEntropy:
         probs /= norm  # softmax, all that backward needs
         self.probs, self.y = probs, y
         # -log softmax(z)_y = log norm - z_y; both sums are >= 0, so nothing cancels.
-        log_norm = np.add.reduce(np.log(norm).reshape(k, n), axis=1)  # (K,)
+        log_norms = np.log(norm).reshape(k, n)  # (K, N)
         picked = z.reshape(k * n, -1)[rows, y.reshape(-1)].reshape(k, n)  # (K, N)
+        if n == 1:  # batch size 1: a sum and a mean of one value are that value, exactly
+            return (log_norms - picked).reshape(k).astype(np.float64)
+        log_norm = np.add.reduce(log_norms, axis=1)  # (K,)
         return np.true_divide(log_norm - np.add.reduce(picked, axis=1), n, dtype=np.float64)
 
     def backward(self) -> Array:
         grad = self.probs  # (K, N, C)
         k, n = self.y.shape
         grad.reshape(k * n, -1)[self.rows(self.y), self.y.reshape(-1)] -= 1.0  # a view of grad
-        grad *= 1.0 / n
+        if n > 1:  # the mean over the batch (times 1 is exact: skipped)
+            grad *= 1.0 / n
         return grad
 
 
