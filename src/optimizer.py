@@ -7,11 +7,6 @@ in the parameter's dtype, so run k's arithmetic is exactly the scalar version's.
 place and reuse the grad arrays as scratch space, so a step allocates nothing weight-sized
 (batch size 1 is memory-bound on exactly that): after step(), grads hold the update.
 
-Backward starts from `loss_gradient(dy)`, the optimizer's view of d loss / d output: dy itself,
-or for SGD lr * dy. Backprop is linear in dy, so SGD's grads then come out as lr * g and its
-step is one subtraction per array, instead of also scaling every weight-sized gradient: a pass
-over the (K, 65, 100) gradient per step at batch size 1, ~45% of the step's time in `step()`.
-
 Two attributes say how a step relates to the gradient, for the diagnosis: `step_scale`, how many
 gradients one steady-state step moves (lr * step_scale * g), and `normalizes_gradient`, true when
 the step is divided by the gradient's own scale (then it is ~lr per weight, whatever the batch).
@@ -58,11 +53,6 @@ class Optimizer:
             setattr(self, name, [s[runs] for s in getattr(self, name)])
         self._bind(params)
 
-    def loss_gradient(self, dy: Array) -> Array:
-        """What backward starts from, given d loss / d output dy (K, ...): dy, unless the
-        optimizer folds a per-run factor into it (its own buffer, which it may change)."""
-        return dy
-
     @property
     def lr(self) -> Array:
         """(K,) learning rates, float64."""
@@ -78,30 +68,18 @@ def as_param(values: Array, w: Array) -> Array:
 
 
 class SGD(Optimizer):
-    """w <- w - lr * g, with lr applied to the loss gradient (each run's own)."""
+    """w <- w - lr * g."""
 
     step_scale = 1.0
     normalizes_gradient = False
 
     def __init__(self, params: Pairs, lr: LearningRate = 0.1) -> None:
         super().__init__(params, lr=lr)
-        self.out_lr = np.zeros(0)  # lr as (K, 1, ...) in the loss gradient's shape and dtype
-
-    def select(self, runs: Array, params: Pairs) -> None:
-        super().select(runs, params)
-        self.out_lr = np.zeros(0)
-
-    def loss_gradient(self, dy: Array) -> Array:
-        """lr * dy, in place: the grads backward computes from it are lr * g (rounded in
-        another order than lr times the gradient, the same for any K)."""
-        if self.out_lr.ndim != dy.ndim or self.out_lr.dtype != dy.dtype:
-            self.out_lr = as_param(self.lr, dy)
-        dy *= self.out_lr
-        return dy
 
     def step(self) -> None:
-        for w, update in self.params:  # backward filled grads with lr * g
-            w -= update
+        for (w, g), lr in zip(self.params, self.per_param["lr"]):
+            g *= lr
+            w -= g
 
 
 class Momentum(Optimizer):

@@ -39,7 +39,6 @@ class Loss(Protocol):
 
 
 class Optimizer(Protocol):
-    def loss_gradient(self, dy: Array) -> Array: ...
     def step(self) -> None: ...
     def select(self, runs: Array, params: list[tuple[Array, Array]]) -> None: ...
 
@@ -177,7 +176,7 @@ def _run_epoch(stack: Stack, loss: Loss, x: Array, y: Array, settings: Settings,
                 return np.zeros(0)
             xb, yb = epoch.batch(rows)
             values = loss.forward(stack.model.forward(xb), yb)  # the same values, per run
-        stack.model.backward(stack.optimizer.loss_gradient(loss.backward()))
+        stack.model.backward(loss.backward())
         stack.optimizer.step()
         stack.steps += 1
         hooks.on_step(stack.steps, values, stack.runs)

@@ -59,7 +59,7 @@ def test_one_step_keeps_everything_float32(combo) -> None:
         x = layer.forward(x)
         assert x.dtype == F32, f"{type(layer).__name__} forward gave {x.dtype}"
     assert loss.forward(x, data.y_train[None, :5]).dtype == np.float64  # (K,) per-run losses
-    dy = optimizer.loss_gradient(loss.backward())
+    dy = loss.backward()
     assert dy.dtype == F32
     for layer in reversed(model.layers):
         dy = layer.backward(dy)

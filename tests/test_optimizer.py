@@ -1,8 +1,4 @@
-"""One or two steps on f(w) = 1/2 ||w||^2 (gradient = w), checked against the rules by hand.
-
-As in training, each step's gradient is what backward makes of `loss_gradient(d loss / d out)`:
-here the output is w itself, so backward is the identity.
-"""
+"""One or two steps on f(w) = 1/2 ||w||^2 (gradient = w), checked against the rules by hand."""
 
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ def quadratic_steps(optimizer_class, steps, runs=1, dtype=np.float64, **kwargs):
     opt = optimizer_class([(w, g)], **kwargs)
     history = []
     for _ in range(steps):
-        g[:] = opt.loss_gradient(w.copy())  # gradient of 1/2 ||w||^2
+        g[:] = w  # gradient of 1/2 ||w||^2
         opt.step()
         history.append(w[0].copy() if runs == 1 else w.copy())
     return history
@@ -91,11 +87,11 @@ def test_select_keeps_each_remaining_runs_state(optimizer_class, hyper):
     g = np.zeros_like(w)
     opt = optimizer_class([(w, g)], **hyper)
     for _ in range(2):
-        g[:] = opt.loss_gradient(w.copy())
+        g[:] = w
         opt.step()
     w2, g2 = w[[0, 2]].copy(), np.zeros((2, 2))
     opt.select(np.array([0, 2]), [(w2, g2)])
-    g2[:] = opt.loss_gradient(w2.copy())
+    g2[:] = w2
     opt.step()
     full = quadratic_steps(optimizer_class, 3, runs=3, **hyper)[-1]
     np.testing.assert_array_equal(w2, full[[0, 2]])
@@ -122,7 +118,7 @@ def test_every_parameter_is_updated_by_its_own_gradient(optimizer_class, kwargs)
     g1, g2 = np.zeros_like(w1), np.zeros_like(w2)
     opt = optimizer_class([(w1, g1), (w2, g2)], **kwargs)
     for _ in range(3):
-        g1[:], g2[:] = opt.loss_gradient(w1.copy()), opt.loss_gradient(w2.copy())
+        g1[:], g2[:] = w1, w2
         opt.step()
     np.testing.assert_allclose(w1[0], [minus_two, one, one], rtol=1e-12)
     np.testing.assert_allclose(w2[0], [[one, minus_two], [minus_two, minus_two]], rtol=1e-12)
@@ -167,7 +163,7 @@ def steady_steps(optimizer_class, gradient, steps=300, **kwargs):
     opt = optimizer_class([(w, g)], **kwargs)
     for _ in range(steps):
         before = w.copy()
-        g[:] = opt.loss_gradient(np.full_like(w, gradient))
+        g[:] = gradient
         opt.step()
     return (before - w)[:, 0], opt
 

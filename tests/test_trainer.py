@@ -223,9 +223,6 @@ class PoisonAt:
     def __init__(self, params, step):
         self.sgd, self.w, self.step_at, self.count = SGD(params, lr=0.1), params[0][0], step, 0
 
-    def loss_gradient(self, dy):
-        return self.sgd.loss_gradient(dy)
-
     def step(self):
         self.sgd.step()
         self.count += 1
