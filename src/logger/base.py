@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +18,8 @@ from src.trainer import History
 class RunFacts:
     """What a logger records about its run beyond what it is handed per call."""
 
-    config: DictConfig  # the composed config, for the HParams session
+    # The composed config, for the HParams session; a stack hands its plain data (read once).
+    config: DictConfig | Mapping[str, Any]
 
 
 class Logger:

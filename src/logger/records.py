@@ -6,6 +6,7 @@ import importlib
 import json
 import math
 import sys
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
@@ -63,9 +64,11 @@ def hparam_value(value: Any) -> bool | int | float | str:
     return json.dumps(value, default=str)
 
 
-def hparam_values(cfg: DictConfig, outcome: str) -> dict[str, bool | int | float | str]:
+def hparam_values(cfg: DictConfig | Mapping[str, Any],
+                  outcome: str) -> dict[str, bool | int | float | str]:  # fmt: skip
     """The session's hparams: each group's choice by its target's name (`activation`: 'ReLU',
-    which no key shows for parameter-free options), the flattened config, and `outcome`."""
+    which no key shows for parameter-free options), the flattened config (`cfg` or its plain
+    data), and `outcome`."""
     choices = {str(group): target_name(node) for group, node in cfg.items() if target_name(node)}
     flat = {key: hparam_value(value) for key, value in flatten_config(cfg).items()}
     return {**choices, **flat, "outcome": outcome}
