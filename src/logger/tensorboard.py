@@ -65,8 +65,10 @@ class EventFile:
         self._write(wire.record(Event(wall_time=time.time(), file_version=FILE_VERSION)
                                 .SerializeToString()))  # fmt: skip
 
-    def add(self, summary: Summary, step: int) -> None:
-        self._write(wire.record(wire.event(time.time(), step, summary.SerializeToString())))
+    def add(self, summary: Summary | bytes, step: int) -> None:
+        """One event of `summary` (or its serialization) at `step`."""
+        data = summary if isinstance(summary, bytes) else summary.SerializeToString()
+        self._write(wire.record(wire.event(time.time(), step, data)))
 
     def add_scalars(self, tag: str, steps: list[int], values: Array) -> None:
         """One scalar event per step: `values[i]` at `steps[i]`."""
@@ -184,9 +186,9 @@ class TensorBoard(Logger):
         self.finished = True
 
     def _scalars(self, values: dict[str, float], step: int) -> None:
-        # Built directly: tensorboardX's scalar() also checks and warns about every nan value.
-        summary = [Summary.Value(tag=name, simple_value=float(v)) for name, v in values.items()]
-        self.events.add(Summary(value=summary), step)
+        # Built as bytes: tensorboardX's scalar() also checks and warns about every nan value,
+        # and a protobuf object per value costs ~5x more.
+        self.events.add(wire.scalars(values), step)
 
 
 def histogram_value(name: str, values: Array, bins: int) -> Summary.Value:

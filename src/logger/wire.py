@@ -11,6 +11,7 @@ directly costs a fraction of that. The bytes equal protobuf's own serialization
 from __future__ import annotations
 
 import struct
+from functools import cache
 
 import numpy as np
 from crc32c import crc32c
@@ -52,19 +53,37 @@ def _step(step: int) -> bytes:
 
 def scalar_records(wall_time: float, tag: str, steps: list[int], values: Array) -> bytes:
     """Framed records of `Event(wall_time, step, Summary(value=[Value(tag, simple_value=v)]))`
-    for each step and value, as one string of bytes; values are stored as float32, as protobuf
-    stores a float field (an overflow becomes inf)."""
-    name = tag.encode("utf-8")
-    # Value: tag (1), then simple_value (2; in a oneof, so written even when zero), 4 bytes.
-    value = key(1, 2) + varint(len(name)) + name + key(2, 5)
-    summary = key(1, 2) + varint(len(value) + 4) + value  # Summary.value holding it
-    tail = key(5, 2) + varint(len(summary) + 4) + summary  # Event.summary, but the 4 bytes
+    for each step and value, as one string of bytes (values stored as in `scalars`)."""
+    value = _value_head(tag)
+    head = key(5, 2) + varint(len(value) + 4)  # Event.summary holding that one value
     wall = _wall(wall_time)
-    with np.errstate(all="ignore"):
-        raw = np.asarray(values, dtype=np.float64).astype("<f4").tobytes()
+    raw = _float32(values)
     return b"".join(
-        record(wall + _step(step) + tail + raw[4 * i : 4 * i + 4]) for i, step in enumerate(steps)
+        record(wall + _step(step) + head + value + raw[4 * i : 4 * i + 4])
+        for i, step in enumerate(steps)
     )
+
+
+def scalars(values: dict[str, float]) -> bytes:
+    """A serialized `Summary(value=[Summary.Value(tag=t, simple_value=v), ...])`; values are
+    stored as float32, as protobuf stores a float field (an overflow becomes inf)."""
+    raw = _float32(list(values.values()))
+    return b"".join(_value_head(tag) + raw[4 * i : 4 * i + 4] for i, tag in enumerate(values))
+
+
+@cache
+def _value_head(tag: str) -> bytes:
+    """Summary.value (field 1) holding `Value(tag=tag, simple_value=...)`, but the value's 4
+    bytes: tag (1), then simple_value (2; in a oneof, so written even when zero)."""
+    name = tag.encode("utf-8")
+    value = key(1, 2) + varint(len(name)) + name + key(2, 5)
+    return key(1, 2) + varint(len(value) + 4) + value
+
+
+def _float32(values: Array | list[float]) -> bytes:
+    """The values as little-endian float32 (C's conversion, as protobuf's: overflow is inf)."""
+    with np.errstate(all="ignore"):
+        return np.asarray(values, dtype=np.float64).astype("<f4").tobytes()
 
 
 def record(data: bytes) -> bytes:

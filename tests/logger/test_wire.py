@@ -56,3 +56,10 @@ def test_records_frame_any_length_as_tensorboardx():
     for item in data:
         expected.write(item)
     assert b"".join(map(wire.record, data)) == expected._writer.getvalue()
+
+
+def test_scalars_equal_protobufs_summary():
+    values = dict(zip([f"t{i}/ü" for i in range(len(VALUES))], VALUES, strict=True))
+    expected = Summary(value=[Summary.Value(tag=t, simple_value=v) for t, v in values.items()])
+    assert wire.scalars(values) == expected.SerializeToString()
+    assert wire.scalars({}) == Summary().SerializeToString()
