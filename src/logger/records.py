@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig
 
-from src.arrays import Array
 from src.names import target_name
 from src.outcome import OUTCOMES
 from src.results import flatten_config
@@ -93,10 +92,3 @@ def number(value: Any) -> float:
     if value is None or not math.isfinite(float(value)):
         return MISSING
     return float(value)
-
-
-def histogram_safe(values: Array) -> bool:
-    """True for values a histogram can hold: at least one, and all finite (nan/inf have no
-    bucket; tensorboardX's own histogram raises on them)."""
-    with np.errstate(all="ignore"):
-        return values.size > 0 and bool(np.isfinite(values).all())

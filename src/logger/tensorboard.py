@@ -28,7 +28,6 @@ from src.logger import wire
 from src.logger.base import Logger, RunFacts
 from src.logger.records import (
     final_metrics,
-    histogram_safe,
     hparam_values,
     import_tensorboardx,
     tag,
@@ -38,7 +37,7 @@ from src.trainer import History
 
 import_tensorboardx()  # before the imports below, so tensorboardX does not pull in torch
 from tensorboardX.proto.event_pb2 import Event  # noqa: E402
-from tensorboardX.proto.summary_pb2 import HistogramProto, Summary  # noqa: E402
+from tensorboardX.proto.summary_pb2 import Summary  # noqa: E402
 from tensorboardX.summary import hparams, image  # noqa: E402
 
 BINS = 30  # uniform buckets, as many as TensorBoard draws (each byte costs a Python CRC step)
@@ -169,9 +168,9 @@ class TensorBoard(Logger):
         if self.histograms:
             histos = [(f"weights/{tag(name)}", v) for name, v in state.weights.items()]
             histos += [(f"preactivations/{name}", v) for name, v in state.preactivations.items()]
-            kept = [histogram_value(name, v, BINS) for name, v in histos if histogram_safe(v)]
-            if kept:  # nan/inf have no bucket (tensorboardX would raise)
-                self.events.add(Summary(value=kept), step)
+            kept = [h for h in (histogram_value(name, v, BINS) for name, v in histos) if h]
+            if kept:  # a Summary's serialization: its values' one after the other
+                self.events.add(b"".join(kept), step)
 
     def _session(self, metrics: dict[str, Any], step: int) -> None:
         """Session start/end records written by this run's own writer (tensorboardX#670)."""
@@ -191,26 +190,30 @@ class TensorBoard(Logger):
         self.events.add(wire.scalars(values), step)
 
 
-def histogram_value(name: str, values: Array, bins: int) -> Summary.Value:
-    """Uniform buckets over [min, max] of finite `values` (2-4x cheaper than tensorboardX's)."""
-    v = values.reshape(-1).astype(np.float64)  # float64: a float32 range can overflow
-    lo, hi = float(v.min()), float(v.max())
-    width = (hi - lo) / bins  # inf for a range wider than the float64 maximum
+def histogram_value(name: str, values: Array, bins: int) -> bytes | None:
+    """Uniform buckets over [min, max] of `values` (2-4x cheaper than tensorboardX's), as a
+    serialized Summary.value; None unless the values are finite and at least one (nan/inf
+    have no bucket; tensorboardX's own histogram raises on them)."""
+    if values.size == 0:
+        return None
     with np.errstate(all="ignore"):  # sums of huge finite values may overflow to inf
+        lo, hi = float(values.min()), float(values.max())  # nan if any is: min/max propagate it
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return None
+        v = values.reshape(-1).astype(np.float64)  # float64: a float32 range can overflow
+        width = (hi - lo) / bins  # inf for a range wider than the float64 maximum
         if 0 < width < math.inf:
             scaled = v - lo  # >= 0: only the top needs clipping (np.clip's wrapper is slow)
             scaled /= width
-            index = scaled.astype(np.int64)
-            np.minimum(index, bins - 1, out=index)
-            counts = np.bincount(index, minlength=bins)
+            counts = np.bincount(scaled.astype(np.int64), minlength=bins)
+            counts[bins - 1] += counts[bins:].sum()  # indices past the last bucket belong in it
+            counts = counts[:bins]
             limits = lo + width * np.arange(1, bins + 1)
             limits[-1] = hi
         else:  # all equal (e.g. zero biases), or too wide to split: one bucket
             counts, limits = np.array([v.size]), np.array([hi])
         total, squares = float(np.add.reduce(v)), float(np.dot(v, v))
-    histo = HistogramProto(min=lo, max=hi, num=v.size, sum=total, sum_squares=squares,
-                           bucket_limit=limits.tolist(), bucket=counts.tolist())  # fmt: skip
-    return Summary.Value(tag=name, histo=histo)
+    return wire.histogram(name, (lo, hi, v.size, total, squares), limits, counts)
 
 
 def remove_old_events(folder: Path) -> None:

@@ -80,6 +80,24 @@ def _value_head(tag: str) -> bytes:
     return key(1, 2) + varint(len(value) + 4) + value
 
 
+def histogram(tag: str, numbers: tuple[float, ...], limits: Array, counts: Array) -> bytes:
+    """Summary.value (field 1) holding `Value(tag=tag, histo=HistogramProto(min, max, num, sum,
+    sum_squares, bucket_limit=limits, bucket=counts))`, the five `numbers` in that order."""
+    # Fields 1-5 are doubles that proto3 leaves out when +0.0 (all bits zero); 6 and 7 are
+    # packed doubles, left out only when empty.
+    raw = np.asarray(numbers, dtype="<f8").tobytes()
+    doubles = [raw[8 * i : 8 * i + 8] for i in range(5)]
+    fields = [key(i + 1, 1) + double for i, double in enumerate(doubles) if any(double)]
+    for field, array in ((6, limits), (7, counts)):
+        if len(array):
+            packed = np.asarray(array, dtype="<f8").tobytes()
+            fields.append(key(field, 2) + varint(len(packed)) + packed)
+    histo = b"".join(fields)
+    name = tag.encode("utf-8")
+    value = key(1, 2) + varint(len(name)) + name + key(5, 2) + varint(len(histo)) + histo
+    return key(1, 2) + varint(len(value)) + value
+
+
 def _float32(values: Array | list[float]) -> bytes:
     """The values as little-endian float32 (C's conversion, as protobuf's: overflow is inf)."""
     with np.errstate(all="ignore"):

@@ -13,7 +13,6 @@ from hydra.utils import instantiate
 from matplotlib.figure import Figure
 
 from src.errors import ConfigError
-from src.logger.tensorboard import histogram_value
 from src.outcome import OUTCOMES
 from src.sweep.callback import log_phase_map
 from src.sweep.worker import run_cell
@@ -166,27 +165,3 @@ def test_phase_map_becomes_an_image_only_when_logging(tmp_path, option, shown):
         assert read_events(tmp_path).images == {"sweep/phase_map": [(0, width, height)]}
     else:
         assert not event_files(tmp_path)
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        np.zeros(10, dtype=np.float32),  # all equal: one bucket
-        np.array([-3e38, 0, 3e38], dtype=np.float32),  # a range that overflows float32
-        np.array([-1.7e308, 1.7e308]),  # a range that overflows float64
-        np.array([1.7e308, 1.7e308, 1.0]),  # a sum that overflows float64
-    ],
-)
-def test_histogram_of_extreme_finite_values_counts_each_once(values):
-    histo = histogram_value("h", values, 30).histo
-    assert sum(histo.bucket) == histo.num == values.size
-    assert histo.min == values.min() and histo.max == values.max()
-    assert list(histo.bucket_limit) == sorted(histo.bucket_limit)
-
-
-def test_histogram_buckets_match_numpy():
-    values = np.random.default_rng(0).normal(size=(64, 100)).astype(np.float32)
-    histo = histogram_value("h", values, 30).histo
-    expected, edges = np.histogram(values.astype(np.float64), bins=30)
-    assert np.abs(np.array(histo.bucket) - expected).sum() <= 2  # rounding at bucket edges
-    np.testing.assert_allclose(histo.bucket_limit, edges[1:])
