@@ -109,7 +109,7 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
     model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
     arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
     probe_batch = arrays[0][: first.probe_size], arrays[1][: first.probe_size]
-    facts = stack_facts(cfgs, first.batch_size, len(data.y_train), data.n_classes)
+    facts = stack_facts(cfgs, first.batch_size, len(data.y_train), data.n_classes, plains)
     watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
     # `with` closes every writer on every exit: divergence returns, errors raise.
     with ExitStack() as writers:

@@ -23,6 +23,8 @@ _MASK_DELTA = 0xA282EAD8  # TFRecord's CRC mask
 
 def varint(n: int) -> bytes:
     """A non-negative integer as a protobuf varint: 7 bits a byte, low bits first."""
+    if n < 0x80:
+        return bytes((n,))
     out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
@@ -75,8 +77,7 @@ def scalars(values: dict[str, float]) -> bytes:
 def _value_head(tag: str) -> bytes:
     """Summary.value (field 1) holding `Value(tag=tag, simple_value=...)`, but the value's 4
     bytes: tag (1), then simple_value (2; in a oneof, so written even when zero)."""
-    name = tag.encode("utf-8")
-    value = key(1, 2) + varint(len(name)) + name + key(2, 5)
+    value = _tag(tag) + key(2, 5)
     return key(1, 2) + varint(len(value) + 4) + value
 
 
@@ -87,15 +88,21 @@ def histogram(tag: str, numbers: tuple[float, ...], limits: Array, counts: Array
     # packed doubles, left out only when empty.
     raw = np.asarray(numbers, dtype="<f8").tobytes()
     doubles = [raw[8 * i : 8 * i + 8] for i in range(5)]
-    fields = [key(i + 1, 1) + double for i, double in enumerate(doubles) if any(double)]
-    for field, array in ((6, limits), (7, counts)):
+    fields = [k + double for k, double in zip(_HISTO_KEYS, doubles) if double != _ZERO]
+    for field, array in zip(_PACKED_KEYS, (limits, counts)):
         if len(array):
             packed = np.asarray(array, dtype="<f8").tobytes()
-            fields.append(key(field, 2) + varint(len(packed)) + packed)
+            fields.append(field + varint(len(packed)) + packed)
     histo = b"".join(fields)
+    value = _tag(tag) + _HISTO_KEY + varint(len(histo)) + histo
+    return _VALUE_KEY + varint(len(value)) + value
+
+
+@cache
+def _tag(tag: str) -> bytes:
+    """Summary.Value.tag (field 1)."""
     name = tag.encode("utf-8")
-    value = key(1, 2) + varint(len(name)) + name + key(5, 2) + varint(len(histo)) + histo
-    return key(1, 2) + varint(len(value)) + value
+    return key(1, 2) + varint(len(name)) + name
 
 
 def _float32(values: Array | list[float]) -> bytes:
@@ -124,5 +131,9 @@ def masked_crc(data: bytes) -> int:
 
 
 _STEP_KEY = key(2, 0)
+_VALUE_KEY, _HISTO_KEY = key(1, 2), key(5, 2)  # Summary.value; Summary.Value.histo
+_HISTO_KEYS = [key(i, 1) for i in range(1, 6)]  # HistogramProto's doubles: min ... sum_squares
+_PACKED_KEYS = [key(6, 2), key(7, 2)]  # bucket_limit, bucket
+_ZERO = bytes(8)  # +0.0
 _U32 = struct.Struct("<I")
 _headers: dict[int, bytes] = {}  # record length -> its framed header (a few sizes recur)
