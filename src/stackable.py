@@ -80,12 +80,12 @@ def check_stackable(cfg: DictConfig | Mapping[str, Any]) -> None:
     """Validate only the stackable values of `cfg` (or of its `plain` data), for a config whose
     other values equal those of a config validated in full (`src.train.validate`): a
     ConfigError names the key."""
-    for dotted in sorted(STACKABLE_KEYS):
-        group, name = dotted.split(".")
-        node = cfg.get(group)
-        if isinstance(node, (DictConfig, Mapping)) and name in node:
-            hint = _hints(str(node["_target_"])).get(name, Any)
-            check_value(dotted, node[name], hint)
+    for group, names in sorted(_STACKABLE_NAMES.items()):  # in the order of sorted keys
+        node = plain(cfg.get(group))  # one conversion: each DictConfig read costs ~25 us
+        for name in sorted(names) if isinstance(node, Mapping) else ():
+            if name in node:
+                hint = _hints(str(node["_target_"])).get(name, Any)
+                check_value(f"{group}.{name}", node[name], hint)
 
 
 @cache
