@@ -47,8 +47,11 @@ def test_a_bad_per_run_value_names_its_key(tmp_path):
 
 
 def test_plain_data_keys_and_checks_as_its_config_and_stays_unchanged():
-    cfgs = [compose_config("optimizer.lr=0.1"), compose_config("optimizer.lr=0.5", "init=normal"),
-            compose_config("optimizer.lr=0.2", "trainer.seed=4", "trainer.batch_size=8")]
+    cfgs = [
+        compose_config("optimizer.lr=0.1"),
+        compose_config("optimizer.lr=0.5", "init=normal"),
+        compose_config("optimizer.lr=0.2", "trainer.seed=4", "trainer.batch_size=8"),
+    ]
     plains = [plain(cfg) for cfg in cfgs]
     copies = copy.deepcopy(plains)
     assert [shape_key(p) for p in plains] == [shape_key(cfg) for cfg in cfgs]
