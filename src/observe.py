@@ -3,6 +3,7 @@ diagnosis watch and logger, measured on all runs at once and handed out run by r
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -59,10 +60,14 @@ class Observers:
             self.steps.append((step, values, runs))  # values: a fresh array every step
 
     def flush(self) -> None:
-        """Hand the buffered step losses to the loggers."""
-        for step, values, runs in self.steps:
+        """Hand the buffered step losses to the loggers: per run, one call for each stretch of
+        steps in which the same runs trained."""
+        for runs, block in itertools.groupby(self.steps, key=lambda entry: entry[2]):
+            entries = list(block)
+            losses = np.array([values for _, values, _ in entries])  # (steps, len(runs))
+            steps = [step for step, _, _ in entries]
             for i, run in enumerate(runs):
-                self.loggers[run].on_step(step, float(values[i]))
+                self.loggers[run].on_steps(steps, losses[:, i])
         self.steps.clear()
 
     def on_epoch(self, epoch: int, runs: list[int], histories: list[History]) -> None:

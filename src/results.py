@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ METRICS = "metrics.json"
 OVERRIDES = Path(".hydra") / "overrides.yaml"  # Hydra's record of the run's overrides
 
 
-def flatten_config(cfg: DictConfig) -> dict[str, Any]:
-    """{'optimizer.lr': 0.1, 'model.hidden': '[100]', ...}: plain scalars, one level deep."""
+def flatten_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """{'optimizer.lr': 0.1, 'model.hidden': '[100]', ...}: plain scalars, one level deep; `cfg`
+    may be the config's plain data (`OmegaConf.to_container(cfg, resolve=True)`) already."""
     flat: dict[str, Any] = {}
 
     def walk(node: Any, prefix: str) -> None:
@@ -29,7 +31,7 @@ def flatten_config(cfg: DictConfig) -> dict[str, Any]:
             is_scalar = node is None or isinstance(node, (bool, int, float, str))
             flat[prefix[:-1]] = node if is_scalar else json.dumps(node)
 
-    container = OmegaConf.to_container(cfg, resolve=True)
+    container = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
     walk({k: v for k, v in container.items() if k != "hydra"}, "")
     return flat
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -31,21 +31,22 @@ STACKABLE_KEYS: frozenset[str] = frozenset({
     "init.high",
     "dataset.target_accuracy",
 })  # fmt: skip
+# Each stackable key is 'group.name'; by group: 'optimizer' -> {'lr', 'momentum', ...}.
+_STACKABLE_NAMES = {group: {k.split(".")[1] for k in STACKABLE_KEYS if k.startswith(f"{group}.")}
+                    for group in {k.split(".")[0] for k in STACKABLE_KEYS}}  # fmt: skip
 
 
-def shape_key(cfg: DictConfig) -> str:
-    """The config without its stackable values (and without `hydra`), as canonical JSON:
-    equal keys train together. `_target_`s stay in, so a different option never stacks."""
-    container = OmegaConf.to_container(cfg, resolve=True)
-    container.pop("hydra", None)
-    for dotted in STACKABLE_KEYS:
-        *path, last = dotted.split(".")
-        node: Any = container
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            node.pop(last, None)
-    return json.dumps(container, sort_keys=True, default=str)
+def shape_key(cfg: DictConfig | Mapping[str, Any]) -> str:
+    """The config (or its `plain` data, left unchanged) without its stackable values and without
+    `hydra`, as canonical JSON: equal keys train together. `_target_`s stay in, so a different
+    option never stacks."""
+    shaped = {}
+    for group, node in plain(cfg).items():
+        if group != "hydra":
+            drop = _STACKABLE_NAMES.get(group, ())
+            shaped[group] = ({k: v for k, v in node.items() if k not in drop}
+                             if isinstance(node, dict) else node)  # fmt: skip
+    return json.dumps(shaped, sort_keys=True, default=str)
 
 
 def plain(node: Any) -> Any:
@@ -66,24 +67,25 @@ def once_per_value(
     return [made[key] for key in keys]
 
 
-def stack_groups(cfgs: Sequence[DictConfig]) -> list[list[int]]:
-    """Indices of `cfgs` grouped into stacks, in first-seen order; configs that cannot stack
-    with any other form groups of one (never an error)."""
+def stack_groups(cfgs: Sequence[DictConfig | Mapping[str, Any]]) -> list[list[int]]:
+    """Indices of `cfgs` (configs or their plain data) grouped into stacks, in first-seen order;
+    configs that cannot stack with any other form groups of one (never an error)."""
     groups: dict[str, list[int]] = {}
     for i, cfg in enumerate(cfgs):
         groups.setdefault(shape_key(cfg), []).append(i)
     return list(groups.values())
 
 
-def check_stackable(cfg: DictConfig) -> None:
-    """Validate only the stackable values of `cfg`, for a config whose other values equal those
-    of a config validated in full (`src.train.validate`): a ConfigError names the key."""
-    for dotted in sorted(STACKABLE_KEYS):
-        group, name = dotted.split(".")
-        node = cfg.get(group)
-        if isinstance(node, DictConfig) and name in node:
-            hint = _hints(str(node["_target_"])).get(name, Any)
-            check_value(dotted, node[name], hint)
+def check_stackable(cfg: DictConfig | Mapping[str, Any]) -> None:
+    """Validate only the stackable values of `cfg` (or of its `plain` data), for a config whose
+    other values equal those of a config validated in full (`src.train.validate`): a
+    ConfigError names the key."""
+    for group, names in sorted(_STACKABLE_NAMES.items()):  # in the order of sorted keys
+        node = plain(cfg.get(group))  # one conversion: each DictConfig read costs ~25 us
+        for name in sorted(names) if isinstance(node, Mapping) else ():
+            if name in node:
+                hint = _hints(str(node["_target_"])).get(name, Any)
+                check_value(f"{group}.{name}", node[name], hint)
 
 
 @cache

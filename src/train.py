@@ -40,7 +40,7 @@ from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.stackable import STACKABLE_KEYS, check_stackable, once_per_value, plain, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
-from src.theory.run import final_noise_scales, theory_metrics
+from src.theory.run import final_noise_scales, theory_metrics, theory_settings
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
@@ -94,22 +94,22 @@ def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:
 def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, Any]]:
     """Train runs whose configs differ only in `STACKABLE_KEYS` as one stack; each out_dir gets
     the `metrics.json` and events that `train(cfg, out_dir)` alone writes; returns the metrics."""
-    _validate_stack(cfgs)
+    plains = _validate_stack(cfgs)  # each run's values are read from these
     started = time.perf_counter()
     data = load_data(cfgs[0].dataset)
     first = _fit_batch_to_data(instantiate(cfgs[0].trainer), len(data.y_train))
-    settings = [replace(first, seed=cfg.trainer.seed, stall_margin=cfg.trainer.stall_margin)
-                for cfg in cfgs]  # fmt: skip
+    settings = [replace(first, seed=c["trainer"]["seed"], stall_margin=c["trainer"]["stall_margin"])
+                for c in plains]  # fmt: skip
     chance = chance_level(data.y_test)
-    for cfg, run in zip(cfgs, settings):
-        target = cfg.dataset.get("target_accuracy", data.target_accuracy)
+    for c, run in zip(plains, settings):
+        target = c["dataset"].get("target_accuracy", data.target_accuracy)
         check_thresholds(target, chance, run.stall_margin)
     dtype = np.dtype(first.dtype)
     init_rngs, shuffle_rngs = zip(*(np.random.default_rng(s.seed).spawn(2) for s in settings))
     model, loss, optimizer = build(cfgs, data, dtype, list(init_rngs))
     arrays = (data.x_train.astype(dtype), data.y_train, data.x_test.astype(dtype), data.y_test)
     probe_batch = arrays[0][: first.probe_size], arrays[1][: first.probe_size]
-    facts = stack_facts(cfgs, first.batch_size, len(data.y_train), data.n_classes)
+    facts = stack_facts(cfgs, first.batch_size, len(data.y_train), data.n_classes, plains)
     watch = instantiate(cfgs[0].diagnosis)  # the diagnosis and logger configs are the stack's
     # `with` closes every writer on every exit: divergence returns, errors raise.
     with ExitStack() as writers:
@@ -118,8 +118,8 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
             # buys little, and on a busy machine each call waits for it (20-40x slower here).
             writers.enter_context(blas_controller().limit(limits=1))
         logger = instantiate(cfgs[0].logger)
-        loggers = [writers.enter_context(logger(log_dir=d, run=RunFacts(cfg)))
-                   for cfg, d in zip(cfgs, out_dirs)]  # fmt: skip
+        loggers = [writers.enter_context(logger(log_dir=d, run=RunFacts(c)))
+                   for c, d in zip(plains, out_dirs)]  # fmt: skip
         observers = Observers(model, loss, probe_batch, optimizer.lr.copy(),
                               [watch(facts=f) for f in facts], loggers)  # fmt: skip
         observers.start(sig.input_stats(arrays[0], probe_batch[0]), first.batch_size)
@@ -129,8 +129,10 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         observers.flush()
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
         finals = final_noise_scales(cfgs, data, model, histories, settings)  # in one pass
-        results = [_finish(k, cfgs[k], histories[k], data, settings[k], seconds, observers,
-                           finals[k]) for k in range(len(cfgs))]  # fmt: skip
+        theory = theory_settings(cfgs[0])  # the stack's: no `theory` key is stackable
+        results = [_finish(k, plains[k], histories[k], data, settings[k], seconds, observers,
+                           theory_metrics(cfgs[k], data, finals[k], settings[k], theory,
+                                          plains[k])) for k in range(len(cfgs))]  # fmt: skip
     for out_dir, metrics in zip(out_dirs, results):
         write_json_atomic(Path(out_dir) / METRICS, metrics)
         for line in cause_lines(metrics) if len(cfgs) == 1 else ():
@@ -138,29 +140,34 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
     return results
 
 
-def _validate_stack(cfgs: list[DictConfig]) -> None:
-    """Validate the first config in full and only the per-run values of the others.
+def _validate_stack(cfgs: list[DictConfig]) -> list[dict[str, Any]]:
+    """Validate the first config in full and only the per-run values of the others; return the
+    configs as plain data, converted once: a read of a DictConfig key costs ~25 us, and a
+    stack reads dozens per run.
 
     Raises:
         ConfigError: a value does not fit its key.
         ValueError: the configs differ outside `STACKABLE_KEYS` (a caller's mistake).
     """
     validate(cfgs[0])
-    if len(stack_groups(cfgs)) != 1:
+    plains = [plain(cfg) for cfg in cfgs]
+    if len(stack_groups(plains)) != 1:
         raise ValueError("train_stack: the configs differ in keys outside STACKABLE_KEYS")
-    for cfg in cfgs[1:]:
-        check_stackable(cfg)  # the rest equals cfgs[0]'s, validated above
+    for config in plains[1:]:
+        check_stackable(config)  # the rest equals cfgs[0]'s, validated above
+    return plains
 
 
-def _finish(run: int, cfg: DictConfig, history: History, data: Dataset, settings: Settings,
-            seconds: float, observers: Observers, final: float) -> dict[str, Any]:  # fmt: skip
-    """Run `run`'s metrics with its theory measurements (`final`: its noise scale at the end),
-    diagnosis and config; its logger records them."""
-    target = cfg.dataset.get("target_accuracy", data.target_accuracy)
+def _finish(run: int, config: dict[str, Any], history: History, data: Dataset,
+            settings: Settings, seconds: float, observers: Observers,
+            theory: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Run `run`'s metrics with its theory measurements, diagnosis and config (`config`: as
+    plain data); its logger records them."""
+    target = config["dataset"].get("target_accuracy", data.target_accuracy)
     metrics = _metrics(history, data, settings, seconds, target)
-    metrics.update(theory_metrics(cfg, data, final, settings))
+    metrics.update(theory)
     metrics.update(observers.finish(run, history, metrics))
-    metrics.update(flatten_config(cfg))
+    metrics.update(flatten_config(config))
     observers.loggers[run].finish(metrics, observers.final_state(run))
     return metrics
 

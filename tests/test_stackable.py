@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from src.errors import ConfigError
-from src.stackable import STACKABLE_KEYS, check_stackable, stack_groups
+from src.stackable import STACKABLE_KEYS, check_stackable, plain, shape_key, stack_groups
 from src.train import train_stack
 from tests.conftest import compose_config
 
@@ -42,3 +44,19 @@ def test_a_bad_per_run_value_names_its_key(tmp_path):
     with pytest.raises(ConfigError, match=r"optimizer\.lr"):
         train_stack([good, bad], [tmp_path / "a", tmp_path / "b"])
     assert not (tmp_path / "a").exists()  # nothing written before the error
+
+
+def test_plain_data_keys_and_checks_as_its_config_and_stays_unchanged():
+    cfgs = [
+        compose_config("optimizer.lr=0.1"),
+        compose_config("optimizer.lr=0.5", "init=normal"),
+        compose_config("optimizer.lr=0.2", "trainer.seed=4", "trainer.batch_size=8"),
+    ]
+    plains = [plain(cfg) for cfg in cfgs]
+    copies = copy.deepcopy(plains)
+    assert [shape_key(p) for p in plains] == [shape_key(cfg) for cfg in cfgs]
+    assert stack_groups(plains) == stack_groups(cfgs) == [[0], [1], [2]]
+    assert plains == copies  # read, never changed
+    bad = plain(compose_config("optimizer.lr=-1"))
+    with pytest.raises(ConfigError, match=r"optimizer\.lr=-1"):
+        check_stackable(bad)

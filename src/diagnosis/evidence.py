@@ -89,22 +89,23 @@ def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -
     )
 
 
-def stack_facts(cfgs: list[DictConfig], batch_size: int, n_train: int,
-                n_classes: int) -> list[Facts]:  # fmt: skip
-    """`read_facts` of each run of a stack. Its configs differ only in stackable values, and of
-    those only the learning rate, the optimizer's others (momentum: the step scale) and the
-    init's reach the facts: runs equal in the last two share one read."""
+def stack_facts(cfgs: list[DictConfig], batch_size: int, n_train: int, n_classes: int,
+                plains: list[dict[str, Any]] | None = None) -> list[Facts]:  # fmt: skip
+    """`read_facts` of each run of a stack (`plains`: the configs as plain data, if the caller
+    has them). Its configs differ only in stackable values, and of those only the learning
+    rate, the optimizer's others (momentum: the step scale) and the init's reach the facts:
+    runs equal in the last two share one read."""
+    plains = plains or [plain(cfg) for cfg in cfgs]
 
-    def shared(cfg: DictConfig) -> list[Any]:
-        optimizer = plain(cfg.optimizer)
-        optimizer.pop("lr", None)
-        return [optimizer, plain(cfg.init)]
+    def shared(run: int) -> list[Any]:
+        optimizer = {k: v for k, v in plains[run]["optimizer"].items() if k != "lr"}
+        return [optimizer, plains[run]["init"]]
 
-    def read(cfg: DictConfig) -> Facts:
-        return read_facts(cfg, batch_size, n_train, n_classes)
+    def read(run: int) -> Facts:
+        return read_facts(cfgs[run], batch_size, n_train, n_classes)
 
-    facts = once_per_value(cfgs, shared, read)
-    return [replace(f, lr=float(cfg.optimizer.get("lr", math.nan))) for f, cfg in zip(facts, cfgs)]
+    facts = once_per_value(range(len(cfgs)), shared, read)
+    return [replace(f, lr=float(c["optimizer"].get("lr", math.nan))) for f, c in zip(facts, plains)]
 
 
 def _gain(act: Any) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -9,6 +10,7 @@ from typing import Any
 
 from omegaconf import DictConfig
 
+from src.arrays import Array
 from src.probe import Probe
 from src.trainer import History
 
@@ -17,7 +19,8 @@ from src.trainer import History
 class RunFacts:
     """What a logger records about its run beyond what it is handed per call."""
 
-    config: DictConfig  # the composed config, for the HParams session
+    # The composed config, for the HParams session; a stack hands its plain data (read once).
+    config: DictConfig | Mapping[str, Any]
 
 
 class Logger:
@@ -28,14 +31,14 @@ class Logger:
     """
 
     measures = False  # wants the probe state in on_epoch and finish
-    log_every = 0  # on_step every this many updates; 0: never
+    log_every = 0  # the loss of every this many updates goes to on_steps; 0: none
 
     def __init__(self, log_dir: Path, run: RunFacts) -> None:
         self.log_dir, self.run = Path(log_dir), run
 
-    def on_step(self, step: int, loss: float) -> None:
-        """Every `log_every` updates; `loss` is that update's batch loss. Calls may come in
-        bursts (the stack buffers them), in step order."""
+    def on_steps(self, steps: list[int], losses: Array) -> None:
+        """The batch loss of every `log_every`-th update: `losses[i]` after `steps[i]` updates.
+        Calls come in bursts (the stack buffers them), in step order."""
 
     def on_epoch(self, epoch: int, history: History, state: Probe | None) -> None:
         """After each completed epoch (never after the one that diverged)."""

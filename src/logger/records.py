@@ -6,13 +6,13 @@ import importlib
 import json
 import math
 import sys
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig
 
-from src.arrays import Array
 from src.names import target_name
 from src.outcome import OUTCOMES
 from src.results import flatten_config
@@ -63,9 +63,11 @@ def hparam_value(value: Any) -> bool | int | float | str:
     return json.dumps(value, default=str)
 
 
-def hparam_values(cfg: DictConfig, outcome: str) -> dict[str, bool | int | float | str]:
+def hparam_values(cfg: DictConfig | Mapping[str, Any],
+                  outcome: str) -> dict[str, bool | int | float | str]:  # fmt: skip
     """The session's hparams: each group's choice by its target's name (`activation`: 'ReLU',
-    which no key shows for parameter-free options), the flattened config, and `outcome`."""
+    which no key shows for parameter-free options), the flattened config (`cfg` or its plain
+    data), and `outcome`."""
     choices = {str(group): target_name(node) for group, node in cfg.items() if target_name(node)}
     flat = {key: hparam_value(value) for key, value in flatten_config(cfg).items()}
     return {**choices, **flat, "outcome": outcome}
@@ -90,10 +92,3 @@ def number(value: Any) -> float:
     if value is None or not math.isfinite(float(value)):
         return MISSING
     return float(value)
-
-
-def histogram_safe(values: Array) -> bool:
-    """True for values a histogram can hold: at least one, and all finite (nan/inf have no
-    bucket; tensorboardX's own histogram raises on them)."""
-    with np.errstate(all="ignore"):
-        return values.size > 0 and bool(np.isfinite(values).all())

@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -53,17 +53,18 @@ class TheorySettings:
     noise_samples: Annotated[int, Interval(2)] = 2048
 
 
-def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings) -> dict:
+def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings,
+                   settings: TheorySettings, config: Mapping[str, Any]) -> dict:  # fmt: skip
     """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
     run's batch size and B_simple, None where not finite (`final`: the run's B_simple at the
     end, measured for its stack by `final_noise_scales`, nan if the run diverged);
-    {} when `theory.enabled` is false. Logs them with the seconds they took."""
-    settings = theory_settings(cfg)
+    {} when `settings.enabled` is false. `settings` are `theory_settings(cfg)` and `config` is
+    `cfg` as plain data, both read once per stack. Logs them with the seconds they took."""
     if not settings.enabled:
         return {}
     started = time.perf_counter()
     batch, seed = run.batch_size, run.seed
-    key = network_key(cfg, seed, settings)
+    key = network_key(config, seed, settings)
     net = partial(net_at_init, key, partial(float64_net, cfg, data, seed))  # built when needed
     x, y = data.x_train, data.y_train  # the net casts each batch to float64
     with blas_controller().limit(limits=1):  # threads only slow these small products down
@@ -119,13 +120,14 @@ def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, b
     }
 
 
-def network_key(cfg: DictConfig, seed: int, settings: TheorySettings) -> str:
+def network_key(cfg: DictConfig | Mapping[str, Any], seed: int, settings: TheorySettings) -> str:
     """Everything the untrained net and its measurements depend on, as one string: the config
-    without the groups and keys in NOT_MEASURED*, with the seed and the measurement settings."""
+    (or its plain data, left unchanged) without the groups and keys in NOT_MEASURED*, with the
+    seed and the measurement settings."""
     network = {str(g): plain(node) for g, node in cfg.items() if g not in NOT_MEASURED}
     for group, name in NOT_MEASURED_KEYS:
         if isinstance(network.get(group), dict):
-            network[group].pop(name, None)
+            network[group] = {k: v for k, v in network[group].items() if k != name}
     payload = {**network, "seed": seed, "settings": asdict(settings)}
     return json.dumps(payload, sort_keys=True, default=str)
 

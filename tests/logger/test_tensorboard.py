@@ -13,11 +13,10 @@ from hydra.utils import instantiate
 from matplotlib.figure import Figure
 
 from src.errors import ConfigError
-from src.logger.tensorboard import histogram_value
 from src.outcome import OUTCOMES
 from src.sweep.callback import log_phase_map
 from src.sweep.worker import run_cell
-from src.train import train, validate
+from src.train import train, train_stack, validate
 from tests.conftest import CONF_DIR, compose_config
 from tests.logger.events import read_events
 
@@ -168,25 +167,21 @@ def test_phase_map_becomes_an_image_only_when_logging(tmp_path, option, shown):
         assert not event_files(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "values",
-    [
-        np.zeros(10, dtype=np.float32),  # all equal: one bucket
-        np.array([-3e38, 0, 3e38], dtype=np.float32),  # a range that overflows float32
-        np.array([-1.7e308, 1.7e308]),  # a range that overflows float64
-        np.array([1.7e308, 1.7e308, 1.0]),  # a sum that overflows float64
-    ],
-)
-def test_histogram_of_extreme_finite_values_counts_each_once(values):
-    histo = histogram_value("h", values, 30).histo
-    assert sum(histo.bucket) == histo.num == values.size
-    assert histo.min == values.min() and histo.max == values.max()
-    assert list(histo.bucket_limit) == sorted(histo.bucket_limit)
-
-
-def test_histogram_buckets_match_numpy():
-    values = np.random.default_rng(0).normal(size=(64, 100)).astype(np.float32)
-    histo = histogram_value("h", values, 30).histo
-    expected, edges = np.histogram(values.astype(np.float64), bins=30)
-    assert np.abs(np.array(histo.bucket) - expected).sum() <= 2  # rounding at bucket edges
-    np.testing.assert_allclose(histo.bucket_limit, edges[1:])
+def test_a_stacked_run_writes_the_events_it_writes_alone(tmp_path):
+    # lr 3 and 30 diverge at their own steps within the first epoch: the runs that log their
+    # step losses change between two flushes of the buffered losses.
+    base = ["loss=mse", "trainer.epochs=2", "trainer.batch_size=16", "logger.log_every=1"]
+    cfgs = [compose_config(*base, f"optimizer.lr={lr}", f"trainer.seed={seed}")
+            for lr, seed in ((0.3, 0), (3.0, 1), (30.0, 0), (0.01, 1))]  # fmt: skip
+    stacked = train_stack(cfgs, [tmp_path / "stack" / str(i) for i in range(len(cfgs))])
+    assert len({m["first_nonfinite_step"] for m in stacked} - {None}) == 2
+    for i, cfg in enumerate(cfgs):
+        train(cfg, tmp_path / "alone" / str(i))
+        together, alone = (read_events(tmp_path / kind / str(i)) for kind in ("stack", "alone"))
+        assert repr(together.scalars) == repr(alone.scalars)  # repr: nan equals nan
+        assert together.sessions == alone.sessions
+        assert together.histograms.keys() == alone.histograms.keys()
+        for tag, records in alone.histograms.items():
+            assert [s for s, _ in together.histograms[tag]] == [s for s, _ in records], tag
+            assert all(np.array_equal(a, b) for (_, a), (_, b) in
+                       zip(together.histograms[tag], records)), tag  # fmt: skip

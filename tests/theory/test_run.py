@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from src.stackable import plain
 from src.theory import cache, run
 from src.theory.hessian import sharpness
 from src.train import train
@@ -63,3 +64,13 @@ def test_a_memoised_net_starts_each_run_from_its_initial_weights(tmp_path):
     again = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "again")
     assert len(run._nets) == 1  # built once for both runs
     assert {k: again[k] for k in run.KEYS} == {k: fresh[k] for k in run.KEYS}
+
+
+def test_network_key_of_plain_data_is_its_configs_and_leaves_it_unchanged():
+    cfg = compose_config(*TINY, "optimizer.lr=0.3", "dataset.target_accuracy=0.5")
+    data = plain(cfg)
+    settings = run.theory_settings(cfg)
+    assert run.network_key(data, 3, settings) == run.network_key(cfg, 3, settings)
+    assert data["dataset"]["target_accuracy"] == 0.5  # the key leaves it out of a copy
+    other = compose_config(*TINY, "optimizer.lr=3", "dataset.target_accuracy=0.8")
+    assert run.network_key(plain(other), 3, settings) == run.network_key(data, 3, settings)
