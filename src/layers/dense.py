@@ -28,7 +28,7 @@ class Dense(Layer):
         self._bind(np.zeros_like(self.wb))
         self.x: Array | None = None
         self.ones = np.ones((1, 0), dtype=dtype)  # (1, N): db = ones @ dy, 3x faster than a sum
-        self.x1 = np.ones((0, 1, d_in + 1), dtype=dtype)  # batch size 1: [x, 1] per run
+        self.x1: Array | None = None  # batch size 1: [x, 1] per run, made on first use
 
     def _bind(self, gwb: Array) -> None:
         """Views, so the optimizer's in-place updates land in wb and backward fills gwb."""
@@ -71,7 +71,7 @@ class Dense(Layer):
 
     def _with_ones(self, x: Array) -> Array:
         """x (K, 1, D_in) with a 1 appended to its one sample, in a buffer kept across steps."""
-        if self.x1.shape[0] != len(x):
+        if self.x1 is None or len(self.x1) != len(x):
             self.x1 = np.ones((len(x), 1, x.shape[2] + 1), dtype=x.dtype)
         self.x1[:, :, :-1] = x
         return self.x1
