@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
+import re
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+import yaml
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.plugins import Plugins
 from hydra.utils import get_class
@@ -19,6 +24,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
 from src.sweep.stack_job import stacks_of
+from tests.sweep.test_sweep_run import sweep
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["activation", "trainer.batch_size", "optimizer.lr"]
@@ -85,3 +91,41 @@ def test_the_sweeper_bins_only_for_joblib_launching_everything_at_once():
         sweeper.config = OmegaConf.create({"hydra": {"launcher": {"_target_": target,
                                                                   "n_jobs": 2}}})  # fmt: skip
         assert [len(batch) for batch in sweeper.split_arguments(overrides, size)] == [jobs]
+
+
+def hydra_file(folder: Path, sweep_dir: Path) -> dict:
+    """A cell's hydra.yaml, its sweep folder and launch size set apart."""
+    text = (folder / ".hydra" / "hydra.yaml").read_text().replace(str(sweep_dir), "SWEEP")
+    hydra = yaml.safe_load(text)["hydra"]
+    hydra["sweeper"].pop("max_batch_size")
+    hydra["overrides"]["hydra"] = [o for o in hydra["overrides"]["hydra"] if "max_batch" not in o]
+    return hydra
+
+
+def log_text(folder: Path) -> str:
+    text = (folder / "train.log").read_text().replace(str(folder.parent), "SWEEP")
+    return re.sub(r"\(\d+\.\d+ s\)", "", text)  # timings
+
+
+@pytest.mark.slow
+def test_a_job_per_worker_leaves_the_files_a_job_per_stack_does(tmp_path):
+    grid = ["trainer.batch_size=16,64,256", "optimizer.lr=0.01,0.5,-1", "trainer.epochs=2"]
+    merged, apart = tmp_path / "merged", tmp_path / "apart"
+    assert sweep(merged, *grid).returncode == 0
+    assert sweep(apart, *grid, "hydra.sweeper.max_batch_size=99").returncode == 0  # a job each
+    cells = sorted(p.parent.name for p in apart.glob("*/metrics.json"))
+    assert len(cells) == 9 and sorted(p.parent.name for p in merged.glob("*/metrics.json")) == cells
+    nums = set()
+    for name in cells:
+        a, b = apart / name, merged / name
+        for file in ("config.yaml", "overrides.yaml"):
+            assert (a / ".hydra" / file).read_text() == (b / ".hydra" / file).read_text()
+        assert hydra_file(a, apart) == hydra_file(b, merged)
+        metrics = [json.loads((f / "metrics.json").read_text()) for f in (a, b)]
+        assert [{k: v for k, v in m.items() if k != "wall_seconds"} for m in metrics] == [
+            {k: v for k, v in metrics[0].items() if k != "wall_seconds"}
+        ] * 2
+        assert log_text(a) == log_text(b)
+        assert (a / "traceback.txt").exists() == (b / "traceback.txt").exists()
+        nums.add(hydra_file(b, merged)["job"]["num"])
+    assert nums == {0, 1, 2}  # each stack numbered as its own job, in 2 jobs
