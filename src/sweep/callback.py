@@ -8,17 +8,16 @@ import logging
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
-from src.edge.report import EDGE_FILES, edge_section
 from src.results import OVERRIDES
-from src.sweep.progress import SweepProgress, count_cells
-from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
-from src.theory.edges import SHARPNESS_CSV
+
+if TYPE_CHECKING:
+    from src.sweep.progress import SweepProgress
 
 # Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
 # matplotlib's "generated new fontManager" on its first import on a machine.
@@ -26,7 +25,8 @@ CHATTY = ("matplotlib", "PIL")
 # What the summary imports, loaded while the cells run: the parent only waits for them then,
 # and matplotlib alone takes ~1 s to import, which a short sweep would otherwise add at its end.
 # Not before the first cell has started: until then the parent composes configs (the GIL).
-SUMMARY_MODULES = ("src.sweep.plot",)
+# Hydra also sends this callback to every worker: what only the parent needs is imported there.
+SUMMARY_MODULES = ("src.sweep.plot", "src.sweep.summary", "src.edge.report")
 POLL_SECONDS = 0.2
 
 
@@ -42,6 +42,8 @@ class SweepSummary(Callback):
         return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.sweep.progress import SweepProgress, count_cells
+
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -57,6 +59,10 @@ class SweepSummary(Callback):
         atexit.register(self.on_multirun_end, config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.edge.report import EDGE_FILES, edge_section
+        from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
+        from src.theory.edges import SHARPNESS_CSV
+
         atexit.unregister(self.on_multirun_end)
         _release_workers()
         if self.progress is not None:
