@@ -52,7 +52,9 @@ def mergeable(
     return True
 
 
-def _runs(stack: list[Cell], head: Cell, keys: Sequence[str], stackable: Collection[str]) -> list:
+def _runs(
+    stack: list[Cell], head: Cell, keys: Sequence[str], stackable: Collection[str]
+) -> list[Cell]:
     """Each run's overrides that the job sets on its own composition: its stackable ones and
     those that differ from the job's first cell."""
     return [
