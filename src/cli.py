@@ -8,8 +8,11 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from omegaconf.errors import OmegaConfBaseException
 
@@ -41,7 +44,8 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
     # Without this Hydra prints its own multi-line report; with it, the exception reaches us.
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
-        hydra_main()
+        with compose_primary_once():
+            hydra_main()
     except (HydraException, OmegaConfBaseException) as err:
         print(f"error: {hydra_message(err)}", file=sys.stderr)
         sys.exit(2)
@@ -58,6 +62,39 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
     except KeyboardInterrupt:  # a sweep's callback still summarizes what finished, at exit
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+@contextmanager
+def compose_primary_once() -> Iterator[None]:
+    """Let Hydra compose a multirun's primary config once instead of twice in a row.
+
+    `hydra.main` composes it first only to read `hydra.mode` (without checking the sweep
+    overrides), then again to run, ~0.2 s each before a sweep can start. With the same config
+    name, overrides and mode, the second is the first plus that check: the check is run and
+    the first returned.
+    """
+    original = ConfigLoaderImpl.load_configuration
+    kept: dict[tuple, Any] = {}
+
+    def load(self: ConfigLoaderImpl, config_name: str | None, overrides: list[str],
+             run_mode: Any, from_shell: bool = True, validate_sweep_overrides: bool = True,
+             ) -> Any:  # fmt: skip
+        key = (id(self), config_name, tuple(overrides), run_mode, from_shell)
+        if not validate_sweep_overrides:  # only Hydra's look at `hydra.mode` skips the check
+            kept.clear()
+            kept[key] = original(self, config_name, overrides, run_mode, from_shell, False)
+            return kept[key]
+        if key not in kept:
+            return original(self, config_name, overrides, run_mode, from_shell, True)
+        parsed = OverridesParser.create().parse_overrides(overrides=overrides)
+        self.validate_sweep_overrides_legal(parsed, run_mode, from_shell)
+        return kept.pop(key)
+
+    ConfigLoaderImpl.load_configuration = load  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ConfigLoaderImpl.load_configuration = original  # type: ignore[method-assign]
 
 
 def print_error(err: TrainmapError) -> int:

@@ -58,10 +58,19 @@ def form_stacks(
 def makespan(stacks: Sequence[Sequence[Cell]], keys: Sequence[str], workers: int) -> float:
     """When the last of `workers` workers would finish, each taking the costliest stack left
     (as a pool handed the stacks costliest first does)."""
+    return max(sum(cost(stacks[i], keys) for i in taken) for taken in assign(stacks, keys, workers))
+
+
+def assign(stacks: Sequence[Sequence[Cell]], keys: Sequence[str], workers: int) -> list[list[int]]:
+    """The stacks (indices, costliest first) each of `workers` workers takes from a pool handed
+    them costliest first; the first `workers` stacks go to workers 0, 1, ... in turn."""
     loads = [0.0] * max(workers, 1)
-    for each in sorted((cost(stack, keys) for stack in stacks), reverse=True):
-        loads[loads.index(min(loads))] += each
-    return max(loads)
+    taken: list[list[int]] = [[] for _ in loads]
+    for i in sorted(range(len(stacks)), key=lambda i: -cost(stacks[i], keys)):
+        worker = loads.index(min(loads))
+        loads[worker] += cost(stacks[i], keys)
+        taken[worker].append(i)
+    return taken
 
 
 def cost(stack: Sequence[Cell], keys: Sequence[str]) -> float:
@@ -94,8 +103,13 @@ def stack_job(stack: list[Cell], keys: Sequence[str], stackable: Collection[str]
     if len(stack) == 1:
         return stack[0]
     positions = [i for i, key in enumerate(keys) if key in stackable]
-    runs = ",".join("[" + ",".join(f"'{cell[i]}'" for i in positions) + "]" for cell in stack)
+    runs = quoted_runs([[cell[i] for i in positions] for cell in stack])
     return [*stack[0], f"{STACK_KEY}=[{runs}]"]
+
+
+def quoted_runs(runs: list[list[str]]) -> str:
+    """`['a=1','b=2'],['a=3','b=4']`: runs' overrides as lists in Hydra's override grammar."""
+    return ",".join("[" + ",".join(f"'{item}'" for item in run) + "]" for run in runs)
 
 
 def worker_count(n_jobs: object) -> int:

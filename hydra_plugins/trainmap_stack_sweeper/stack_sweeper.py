@@ -2,7 +2,8 @@
 
 A task function that declares `stackable_keys` (see `src.sweep.stack_job.runs_stacks`) gets one
 job per stack: the overrides of the stack's first cell plus `hydra.sweeper.stack=[[...], ...]`,
-every cell's stackable overrides. The job derives the other cells' configs from its own. Any
+every cell's stackable overrides. The job derives the other cells' configs from its own. With
+the joblib launcher, whose workers are known, each worker's stacks form one job (`_bins`). Any
 other task function gets one job per cell, exactly as with BasicSweeper.
 """
 
@@ -17,6 +18,7 @@ from hydra.errors import HydraException
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+from ._bins import JOBLIB, binned_jobs
 from ._stacks import group_test, jobs_to_compose, stacked_jobs, task_stackable_keys, worker_count
 
 
@@ -60,5 +62,9 @@ class StackSweeper(BasicSweeper):
         (cells,) = BasicSweeper.split_arguments(overrides, None)
         assert self.config is not None
         workers = worker_count(OmegaConf.select(self.config, "hydra.launcher.n_jobs"))
-        jobs = stacked_jobs(cells, self.stackable, self.max_stack, workers)
+        launcher = OmegaConf.select(self.config, "hydra.launcher._target_")
+        if max_batch_size is None and launcher == JOBLIB:  # one job per worker
+            jobs = binned_jobs(cells, self.stackable, self.max_stack, workers, group_test(self))
+        else:  # workers unknown (e.g. an array job per stack) or launches of a set size
+            jobs = stacked_jobs(cells, self.stackable, self.max_stack, workers)
         return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))

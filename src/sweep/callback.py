@@ -5,19 +5,19 @@ from __future__ import annotations
 import atexit
 import importlib
 import logging
+import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.experimental.callback import Callback
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
-from src.edge.report import EDGE_FILES, edge_section
 from src.results import OVERRIDES
-from src.sweep.progress import SweepProgress, count_cells
-from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
-from src.theory.edges import SHARPNESS_CSV
+
+if TYPE_CHECKING:
+    from src.sweep.progress import SweepProgress
 
 # Libraries whose INFO records Hydra's console handler would print in the sweep's parent, e.g.
 # matplotlib's "generated new fontManager" on its first import on a machine.
@@ -25,7 +25,8 @@ CHATTY = ("matplotlib", "PIL")
 # What the summary imports, loaded while the cells run: the parent only waits for them then,
 # and matplotlib alone takes ~1 s to import, which a short sweep would otherwise add at its end.
 # Not before the first cell has started: until then the parent composes configs (the GIL).
-SUMMARY_MODULES = ("src.sweep.plot",)
+# Hydra also sends this callback to every worker: what only the parent needs is imported there.
+SUMMARY_MODULES = ("src.sweep.plot", "src.sweep.summary", "src.edge.report")
 POLL_SECONDS = 0.2
 
 
@@ -41,6 +42,8 @@ class SweepSummary(Callback):
         return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.sweep.progress import SweepProgress, count_cells
+
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -49,13 +52,19 @@ class SweepSummary(Callback):
         what = f"edge search of at most {total} runs" if budget else f"sweep of {total} cells"
         self.progress = SweepProgress(sweep_dir, total, f"{what} into {sweep_dir}")
         self.progress.start()
+        modules = [*SUMMARY_MODULES, *_logger_module(config)]
         threading.Thread(target=_import_summary_modules, daemon=True,
-                         args=(sweep_dir, self.progress.stop_event)).start()  # fmt: skip
+                         args=(sweep_dir, self.progress.stop_event, modules)).start()  # fmt: skip
         # Hydra skips on_multirun_end when the sweep is interrupted (Ctrl-C): summarize on exit.
         atexit.register(self.on_multirun_end, config)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.edge.report import EDGE_FILES, edge_section
+        from src.sweep.summary import OUTPUT_FILES, PHASE_MAP_PNG, write_summary
+        from src.theory.edges import SHARPNESS_CSV
+
         atexit.unregister(self.on_multirun_end)
+        _release_workers()
         if self.progress is not None:
             self.progress.stop()
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -71,17 +80,35 @@ class SweepSummary(Callback):
                 print(f"wrote {sweep_dir / name}")
 
 
-def _import_summary_modules(sweep_dir: Path, done: threading.Event) -> None:
+def _import_summary_modules(sweep_dir: Path, done: threading.Event, modules: list[str]) -> None:
     """Import what the summary needs once a job has made its cell folder (not when the sweep
     is over or never started: `done`)."""
     while not any(path.is_dir() for path in sweep_dir.glob("*")):
         if done.wait(POLL_SECONDS):
             return
     try:
-        for name in SUMMARY_MODULES:
+        for name in modules:
             importlib.import_module(name)
     except Exception:  # noqa: BLE001 -- the summary imports it again and reports the error
         return
+
+
+def _logger_module(config: DictConfig) -> list[str]:
+    """The module of the logger class that `log_phase_map` hands the map to."""
+    node = config.get("logger")
+    if isinstance(node, DictConfig) and isinstance(node.get("_target_"), str):
+        return [node._target_.rsplit(".", 1)[0]]
+    return []
+
+
+def _release_workers() -> None:
+    """Let the joblib launcher's idle workers exit while the summary is written, instead of
+    after it: each takes ~0.2 s to shut down, which the parent waits for at exit. A later
+    launch in this process starts new ones."""
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 def log_phase_map(config: DictConfig, png: Path) -> None:

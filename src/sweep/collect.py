@@ -14,6 +14,9 @@ from src.results import OVERRIDES, read_metrics
 
 Value = int | float | str | None  # None: the key was not overridden in this cell
 LAYOUT_HINT = f"a sweep folder holds one subfolder per cell, each with {OVERRIDES}"
+# libyaml's safe loader where PyYAML has it: the same values as yaml.safe_load, ~10x faster (a
+# 1,000-cell sweep's summary read its cells' overrides in 0.4 s with the pure-Python one).
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def override_lines(folder: Path, error: type[TrainmapError] = DataError) -> list
     list (DataError for a sweep's cell; a command naming the folder may prefer ConfigError)."""
     path = folder / OVERRIDES
     try:
-        lines = yaml.safe_load(path.read_text()) or []
+        lines = yaml.load(path.read_text(), Loader=LOADER) or []
     except yaml.YAMLError as err:
         raise error(f"{path}: not valid YAML ({one_line(err)})") from err
     if not isinstance(lines, list):
@@ -106,7 +109,8 @@ def collect(sweep_dir: Path) -> Sweep:
 def read_choices(folder: Path) -> dict[str, str]:
     """The group options a cell was composed from (Hydra records them), in defaults order."""
     try:
-        hydra_cfg = yaml.safe_load((folder / ".hydra" / "hydra.yaml").read_text()) or {}
+        text = (folder / ".hydra" / "hydra.yaml").read_text()
+        hydra_cfg = yaml.load(text, Loader=LOADER) or {}
         choices = hydra_cfg["hydra"]["runtime"]["choices"]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return {}  # an older or hand-made cell: the title just lists fewer facts

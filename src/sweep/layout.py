@@ -6,6 +6,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from src.errors import ConfigError
@@ -22,7 +23,7 @@ class Spot:
 
     runs: tuple[Cell, ...]  # sorted by seed
 
-    @property
+    @cached_property  # asked for ~50 times per spot by the tables and the PNG
     def outcome(self) -> str:
         """The majority outcome; a tie goes to the lowest seed's outcome."""
         return Counter(run.outcome for run in self.runs).most_common(1)[0][0]

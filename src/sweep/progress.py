@@ -48,6 +48,7 @@ class SweepProgress:
         ones), else every run folder in `sweep_dir`."""
         self.sweep_dir, self.total, self.announce = sweep_dir, total, announce
         self.line_seconds, self.folders, self.unit = line_seconds, folders, unit
+        self.outcomes: dict[Path, str] = {}  # folder -> its final outcome, read once
         self.stop_event = threading.Event()
         watch = self._watch if sys.stderr.isatty() else self._print_lines
         self.thread = threading.Thread(target=watch, daemon=True)
@@ -100,6 +101,19 @@ class SweepProgress:
                 return
 
     def _tally(self) -> Counter:
+        """The outcomes so far. A run's metrics.json is final once written, so each is read
+        once (~0.15 ms each: a 1,000-run sweep would otherwise cost a third of a core on a
+        terminal, beside its workers); only an `error` one is read again, as a resumed sweep
+        retrains it."""
         folders = self.folders or (p.parent for p in self.sweep_dir.glob(f"*/{METRICS}"))
-        metrics = (read_metrics(folder) for folder in folders)
-        return Counter(m["outcome"] for m in metrics if m is not None)
+        tally: Counter = Counter()
+        for folder in folders:
+            outcome = self.outcomes.get(folder)
+            if outcome is None:
+                metrics = read_metrics(folder)
+                outcome = None if metrics is None else metrics["outcome"]
+                if outcome not in (None, "error"):
+                    self.outcomes[folder] = outcome
+            if outcome is not None:
+                tally[outcome] += 1
+        return tally

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from omegaconf._utils import OmegaConfDumper
 from threadpoolctl import threadpool_limits
 
 from src.results import read_metrics, write_text_atomic
+from src.sweep.job_log import cell_log, job_log_at
 from src.sweep.worker import Train, quiet_console, run_cell
 
 log = logging.getLogger(__name__)
@@ -79,8 +79,10 @@ class StackJob:
             ]
             node.sweeper.stack = None
 
-    def derive(self, overrides: list[str]) -> Run:
-        """The cell whose stackable overrides are `overrides` (the others are the job's own).
+    def derive(self, overrides: list[str], num: int | None = None) -> Run:
+        """The cell whose overrides differ from the job's own in `overrides` (its stackable
+        ones, and in a job of several stacks its stack's plain values), as job `num` would
+        compose it (None: this job).
 
         A `hydra.*` override among them (e.g. a cell's own `hydra.sweep.subdir`) sets the cell's
         Hydra config; every cell of a stack names the same keys.
@@ -95,6 +97,8 @@ class StackJob:
         node = self.root.hydra
         with read_write(node), open_dict(node):
             _set_hydra(self.root, own_hydra)
+            if num is not None:  # as the joblib launcher numbers its jobs
+                node.job.num, node.job.id = num, f"{node.job.name}_{num}"
             node.overrides.task = [o.input_line for o in task]
             naming = OmegaConf.to_container(node.job.config.override_dirname, resolve=True)
             node.job.override_dirname = get_overrides_dirname(overrides=task, **naming)
@@ -142,7 +146,8 @@ def save(run: Run) -> None:
 
 
 def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, dict[str, Any]]]:
-    """Run the job's cell, or every cell of its stack; log and return (folder, metrics) per cell.
+    """Run the job's cell, or every cell of its stack(s); log and return (folder, metrics) per
+    cell.
 
     Never raises for a failed run: its cell records `error`.
     """
@@ -150,16 +155,35 @@ def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, 
     if not spec:
         out_dir = Path(hydra.hydra.runtime.output_dir)
         results = [(out_dir, run_cell(cfg, out_dir, task.train))]
-    else:
-        job = StackJob(cfg, hydra)
-        runs = [job.derive(list(overrides)) for overrides in spec]
-        for run in runs:
-            save(run)
-        results = run_stack(runs, task)
+        _report(results, task)
+        return results
+    job = StackJob(cfg, hydra)
+    results = []
+    for k, (num, overrides) in enumerate(stacks_of(spec)):
+        runs = [job.derive(cell, num) for cell in overrides]
+        # A later stack logs where a job of its own would have: its first cell's log file.
+        with job_log_at(runs[0].out_dir if k else None):
+            for run in runs:
+                save(run)
+            done = run_stack(runs, task)
+            _report(done, task)
+        results += done
+    return results
+
+
+def stacks_of(spec: Any) -> list[tuple[int | None, list[list[str]]]]:
+    """(job number, each run's overrides) per stack of a job's `hydra.sweeper.stack`: a list
+    of runs, or [[job number, run, run, ...], ...] for a job of several stacks (`None`: the
+    job's own number)."""
+    if isinstance(spec[0][0], int):
+        return [(int(stack[0]), [list(run) for run in stack[1:]]) for stack in spec]
+    return [(None, [list(run) for run in spec])]
+
+
+def _report(results: list[tuple[Path, dict[str, Any]]], task: Task) -> None:
     for out_dir, metrics in results:
         with cell_log(out_dir):
             log.info(task.report(metrics, out_dir))
-    return results
 
 
 def run_stack(runs: list[Run], task: Task) -> list[tuple[Path, dict[str, Any]]]:
@@ -196,30 +220,6 @@ def run_stack(runs: list[Run], task: Task) -> list[tuple[Path, dict[str, Any]]]:
 def _run_alone(run: Run, train: Train) -> dict[str, Any]:
     with cell_log(run.out_dir):
         return run_cell(run.cfg, run.out_dir, train)
-
-
-@contextmanager
-def cell_log(out_dir: Path) -> Iterator[None]:
-    """Copy what is logged meanwhile into the cell's own copy of the job's log file(s).
-
-    A stack's training is logged once, in its job's log: the first cell's `<job name>.log`.
-    """
-    root = logging.getLogger()
-    added = []
-    for job_log in [h for h in root.handlers if isinstance(h, logging.FileHandler)]:
-        path = out_dir / Path(job_log.baseFilename).name
-        if path.resolve() != Path(job_log.baseFilename).resolve():
-            handler = logging.FileHandler(path)
-            handler.setFormatter(job_log.formatter)
-            handler.setLevel(job_log.level)
-            root.addHandler(handler)
-            added.append(handler)
-    try:
-        yield
-    finally:
-        for handler in added:
-            root.removeHandler(handler)
-            handler.close()
 
 
 def _finished(out_dir: Path) -> bool:

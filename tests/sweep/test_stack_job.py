@@ -12,11 +12,12 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from hydra_plugins.trainmap_stack_sweeper._bins import binned_jobs
 from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
 from src.errors import ConfigError
 from src.results import METRICS, read_metrics
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Run, StackJob, Task, run_stack, save, to_yaml
+from src.sweep.stack_job import Run, StackJob, Task, run_stack, save, stacks_of, to_yaml
 from tests.conftest import CONF_DIR
 
 SWEEP = [
@@ -69,6 +70,46 @@ def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
                 assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
                 checked += 1
     assert checked == 8
+
+
+def numbered(job: DictConfig, num: int) -> DictConfig:
+    """A composed job as the joblib launcher numbers it."""
+    job.hydra.job.num, job.hydra.job.id = num, f"{job.hydra.job.name}_{num}"
+    return job
+
+
+def test_a_job_of_several_stacks_derives_each_cell_as_its_own_stacks_job_would(tmp_path):
+    base = ["optimizer=momentum", "trainer.epochs=3", f"hydra.sweep.dir={tmp_path}"]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", base, RunMode.MULTIRUN)
+        cells = [
+            [*base[:2], f"trainer.batch_size={b}", f"optimizer.lr={lr}", f"optimizer.momentum={m}"]
+            for b in (1, 4, 16, 64) for lr in ("0.5", "1e-2") for m in ("0.5", "0.9")
+        ]  # fmt: skip
+        keys = [c.split("=")[0] for c in cells[0]]
+        stacks = form_stacks(cells, keys, STACKABLE_KEYS, max_stack=64, workers=2)
+        jobs = binned_jobs(cells, STACKABLE_KEYS, 64, 2, loader.repository.group_exists)
+        assert len(stacks) == 4 and len(jobs) == 2  # one job per worker
+        seen = []
+        for index, overrides in enumerate(jobs):
+            composed = numbered(loader.load_sweep_config(master, overrides), index)
+            spec = stacks_of(composed.hydra.sweeper.stack)
+            job = StackJob(*split(composed))
+            assert spec[0][0] == index  # its first stack is the one its own job would be
+            for num, runs in spec:
+                for cell, run_overrides in zip(stacks[num], runs):
+                    run = job.derive(run_overrides, num)
+                    own = numbered(loader.load_sweep_config(master, cell), num)
+                    own_task, own_hydra = split(own)
+                    assert run.cfg == own_task
+                    assert OmegaConf.to_container(run.cfg) == OmegaConf.to_container(own_task)
+                    hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
+                    assert hydra_part(hydra) == hydra_part(own_hydra)
+                    assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
+                    assert run.out_dir == tmp_path / own_hydra.hydra.job.override_dirname
+                    seen.append(cell)
+    assert sorted(seen) == sorted(cells)
 
 
 def test_the_hydra_files_are_omegaconfs_yaml_text_for_text(tmp_path):

@@ -4,6 +4,7 @@ pipe (CI, `| tee`), and no library chatter (matplotlib's first-import font cache
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from src.sweep import progress as progress_module
 from src.sweep.progress import SweepProgress
 from tests.sweep.fake import make_cell
 
@@ -58,6 +60,19 @@ def test_on_a_terminal_the_progress_is_a_tqdm_bar(tmp_path, monkeypatch):
     run_progress(tmp_path, line_seconds=60)
     assert "\r" in err.getvalue()
     assert "3/3" in err.getvalue() and "converged=2, diverged=1" in err.getvalue()
+
+
+def test_each_finished_run_is_read_once_and_an_error_again(tmp_path, monkeypatch):
+    read = []
+    monkeypatch.setattr(progress_module, "read_metrics", lambda f: read.append(f.name) or (
+        json.loads((f / "metrics.json").read_text())))  # fmt: skip
+    make_cell(tmp_path, ["optimizer.lr=1"], {"outcome": "converged"})
+    make_cell(tmp_path, ["optimizer.lr=9"], {"outcome": "error"})  # a resumed sweep retrains it
+    progress = SweepProgress(tmp_path, total=2)
+    assert progress._tally() == progress._tally() == {"converged": 1, "error": 1}
+    assert sorted(read) == ["optimizer.lr=1", "optimizer.lr=9", "optimizer.lr=9"]
+    (tmp_path / "optimizer.lr=9" / "metrics.json").write_text(json.dumps({"outcome": "stalled"}))
+    assert progress._tally() == {"converged": 1, "stalled": 1}
 
 
 @pytest.mark.slow

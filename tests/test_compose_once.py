@@ -1,0 +1,72 @@
+"""A multirun's primary config is composed once, not twice, and is the same config."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import initialize_config_dir
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import ConfigCompositionException
+from hydra.types import RunMode
+from omegaconf import OmegaConf
+
+from src.cli import compose_primary_once
+from src.config_files import CONF_DIR
+
+SWEEP = ["sweep=bs_lr", "activation=tanh", "trainer.seed=0,1"]
+
+
+def as_main_does(overrides: list[str]) -> tuple[object, str]:
+    """What `hydra.main` does before a sweep: read `hydra.mode`, then compose to run."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        hydra = GlobalHydra.instance().hydra
+        assert hydra is not None
+        mode = hydra.get_mode(config_name="config", overrides=overrides)
+        cfg = hydra.compose_config("config", overrides, run_mode=RunMode.MULTIRUN)
+        return mode, OmegaConf.to_yaml(cfg)  # unresolved: `${now:...}` stays as written
+
+
+@pytest.fixture
+def compositions(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each composition Hydra runs, by whether it checked the sweep overrides."""
+    calls: list[bool] = []
+    original = ConfigLoaderImpl._load_configuration_impl
+
+    def counted(self: ConfigLoaderImpl, *args: object, **kwargs: object) -> object:
+        calls.append(bool(kwargs.get("validate_sweep_overrides")))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "_load_configuration_impl", counted)
+    return calls
+
+
+def test_the_sweep_composes_once_and_gets_the_config_hydra_composes(compositions):
+    mode, plain = as_main_does(SWEEP)
+    assert compositions == [False, True]  # without it: twice
+    compositions.clear()
+    with compose_primary_once():
+        assert as_main_does(SWEEP) == (mode, plain)
+    assert compositions == [False]
+    assert mode == RunMode.MULTIRUN
+
+
+def test_other_overrides_compose_again(compositions):
+    with compose_primary_once(), initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        hydra = GlobalHydra.instance().hydra
+        assert hydra is not None
+        hydra.get_mode(config_name="config", overrides=SWEEP)
+        hydra.compose_config("config", [*SWEEP, "hydra.mode=MULTIRUN"], RunMode.MULTIRUN)
+    assert compositions == [False, True]
+
+
+def test_a_sweep_over_a_hydra_key_is_still_refused():
+    with compose_primary_once(), pytest.raises(ConfigCompositionException, match="Sweeping"):
+        as_main_does(["sweep=bs_lr", "hydra.job.name=a,b"])
+
+
+def test_hydra_composes_as_before_afterwards():
+    with compose_primary_once():
+        pass
+    assert ConfigLoaderImpl.load_configuration.__qualname__ == (
+        "ConfigLoaderImpl.load_configuration"
+    )
