@@ -158,17 +158,30 @@ def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, 
         _report(results, task)
         return results
     job = StackJob(cfg, hydra)
-    results = []
+    results: list[tuple[Path, dict[str, Any]]] = []
+    failed: Exception | None = None
     for k, (num, overrides) in enumerate(stacks_of(spec)):
-        runs = [job.derive(cell, num) for cell in overrides]
-        # A later stack logs where a job of its own would have: its first cell's log file.
-        with job_log_at(runs[0].out_dir if k else None):
-            for run in runs:
-                save(run)
-            done = run_stack(runs, task)
-            _report(done, task)
-        results += done
+        try:
+            results += _stack(job, k, num, overrides, task)
+        except Exception as err:  # a stack that cannot even be set up: Hydra reports it once
+            log.error(f"stack {k} of this job failed ({type(err).__name__}: {err})")
+            failed = failed or err  # ... after the job's other stacks have run
+    if failed is not None:
+        raise failed
     return results
+
+
+def _stack(job: StackJob, k: int, num: int | None, overrides: list[list[str]],
+           task: Task) -> list[tuple[Path, dict[str, Any]]]:  # fmt: skip
+    """Derive, save and train stack `k` of the job (`num`: its own job number, if not this)."""
+    runs = [job.derive(cell, num) for cell in overrides]
+    # A later stack logs where a job of its own would have: its first cell's log file.
+    with job_log_at(runs[0].out_dir if k else None):
+        for run in runs:
+            save(run)
+        done = run_stack(runs, task)
+        _report(done, task)
+    return done
 
 
 def stacks_of(spec: Any) -> list[tuple[int | None, list[list[str]]]]:

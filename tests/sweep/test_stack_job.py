@@ -221,3 +221,23 @@ def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_pat
             hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
             assert hydra_part(hydra) == hydra_part(own_hydra)
             assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell[:2]
+
+
+def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monkeypatch):
+    from src.sweep import stack_job as module
+
+    tried = []
+
+    def fake_stack(job, k, num, overrides, task):
+        tried.append((k, num, overrides))
+        if k == 0:
+            raise ValueError("cannot derive stack 0")
+        return [(Path(f"cell{k}"), {"outcome": "converged"})]
+
+    monkeypatch.setattr(module, "StackJob", lambda cfg, hydra: "job")
+    monkeypatch.setattr(module, "_stack", fake_stack)
+    spec = [[3, ["optimizer.lr=1"]], [4, ["optimizer.lr=2"]]]  # two stacks: job numbers 3, 4
+    hydra = OmegaConf.create({"hydra": {"sweeper": {"stack": spec}}})
+    with pytest.raises(ValueError, match="cannot derive stack 0"):  # Hydra reports it ...
+        module.run_job(OmegaConf.create({}), hydra, task=None)
+    assert tried == [(0, 3, [["optimizer.lr=1"]]), (1, 4, [["optimizer.lr=2"]])]  # ... after both
