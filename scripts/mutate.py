@@ -61,11 +61,9 @@ TARGETS = {
 # (module, the mutated line as the report prints it; a dropped statement is "pass  # <it>")
 # -> why the mutant cannot change behaviour.
 REST = "numpy reads any negative size as 'the rest'"
-GUARD = "the guard reads the same entries through any matrix view"
 WIDTH = "only the width of the winner offsets changes; each width holds size**2 - 1 for size <= 16"
 WINNER = "winner = np.zeros(y.shape, dtype=np.min_scalar_type("
 GATHER = "chooses one gather per epoch or one per batch: the same batches either way"
-VIEW = "numpy refuses the shape, so the (K, rows, cols) view below is used: the same entries"
 ONES = "replaced by the first batch unless it has one row, and then ones((1, 1)) is the right one"
 MATMUL = "batch 1 then takes the matmul path: the same grads (inner size 1), only slower"
 NEW_ONES = "the ones are made again for the same batch size: the same ones, only slower"
@@ -82,10 +80,12 @@ EQUIVALENT = {
     ("src/trainer.py", "steps: int = 1"):
         "fit sets steps after every epoch and when a run leaves: the default is never read",
     ("src/trainer.py", "return np.zeros(1)"): "with no run left, fit stops before reading it",
-    ("src/trainer.py", "return p.reshape(-0, p.shape[-1], copy=False)"): VIEW,
-    ("src/trainer.py", "return p.reshape(1, p.shape[-1], copy=False)"): VIEW,
-    ("src/trainer.py", "return p.reshape(-2, p.shape[-1], copy=False)"): f"{REST}; {GUARD}",
-    ("src/trainer.py", "return p.reshape(len(p), -2, p.shape[-1])"): f"{REST}; {GUARD}",
+    ("src/trainer.py",
+     "self.matrices = [p.reshape(len(p), -2, copy=False) for p in params]"): REST,
+    ("src/loss.py", "if n == 0:"): "batch size 1 then takes the general path: sums and a mean "
+        "over one value, the same values",
+    **{("src/loss.py", test): "the mean over a batch of 1 multiplies by 1.0: the same gradient"
+       for test in ("if n > 0:", "if n >= 1:")},
     ("src/loss.py", "self.rows = np.arange(1)"):
         "forward replaces it unless the batch has 1 row, and then arange(1) is the right one",
     ("src/loss.py", "picked = z.reshape(k * n, -2)[rows, y.reshape(-1)].reshape(k, n)"): REST,

@@ -65,9 +65,9 @@ def cross_entropy_by_hand(out, y):
 
 def test_cross_entropy_value_and_gradient_by_hand_across_batch_sizes(rng):
     # The row index cache must follow the batch size: 4, then 3 (a last partial batch), then 4;
-    # a batch of 1 takes the shortcut of sums over one value.
+    # a batch of 1 takes the shortcut of sums over one value, and 2 is the smallest mean.
     loss = CrossEntropy()
-    for n in (4, 3, 4, 1):
+    for n in (4, 3, 4, 1, 2):
         out, y = rng.normal(size=(n, 5)), rng.integers(0, 5, size=n)
         expected, probs = cross_entropy_by_hand(out, y)
         assert loss.forward(out[None], y[None])[0] == pytest.approx(expected, rel=1e-12)
