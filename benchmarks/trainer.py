@@ -4,7 +4,7 @@
     python -m benchmarks.trainer --quick --nets mlp   # a quick look
     python -m benchmarks.trainer --help
 
-A: `src.trainer.fit`, on a model, loss and optimizer built by `src.train.build` from the composed
+A: `src.trainer.fit`, on a model, loss and optimizer built by `src.build.build` from the composed
 config (SGD lr 0.1, float32). B: `benchmarks/reference_numpy.py`, the hardware reference.
 C: PyTorch, skipped with a message when torch is not importable. All three start from the same
 weights, see the same samples in the same order (so their mean losses must agree), and are timed
@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks import reference_numpy, report
 from benchmarks.nets import NETS, Net, flops_per_sample
-from src.train import build
+from src.build import build
 from src.trainer import fit
 
 try:

@@ -18,12 +18,11 @@ from typing import Any
 import hydra
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from src.arrays import Rng
+from src.build import build, load_data
 from src.checks import check_node
 from src.cli import report_errors, run_cli
 from src.config_files import CONF_DIR, register_sweeps
@@ -31,14 +30,14 @@ from src.dataset.base import Dataset
 from src.diagnosis import signals as sig
 from src.diagnosis.evidence import stack_facts
 from src.diagnosis.report import cause_lines
-from src.errors import ConfigError, TrainmapError
+from src.errors import ConfigError
 from src.logger.base import RunFacts
 from src.names import OVERRIDE_ONLY_GROUPS
 from src.observe import Observers
 from src.outcome import chance_level, check_thresholds, classify, predicted_class_share
 from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
-from src.stackable import STACKABLE_KEYS, check_stackable, once_per_value, plain, stack_groups
+from src.stackable import STACKABLE_KEYS, check_stackable, plain, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
 from src.theory.run import final_noise_scales, theory_metrics, theory_settings
 from src.trainer import History, Settings, fit
@@ -56,34 +55,6 @@ def validate(cfg: DictConfig) -> None:
             groups = ", ".join(str(k) for k, v in cfg.items()
                                if isinstance(v, DictConfig) and k != key)  # fmt: skip
             raise ConfigError(f"{key}: unknown top-level key; valid: {groups}")
-
-
-def build(cfgs: list[DictConfig], data: Dataset, dtype: np.dtype, rngs: list[Rng]) -> tuple:
-    """Instantiate (model, loss, optimizer) for the stack of runs `cfgs` (run k initialized
-    from rngs[k]), passing the runtime facts the configs cannot know."""
-    loss = instantiate(cfgs[0].loss)
-    model = instantiate(cfgs[0].model)(
-        input_shape=data.input_shape,
-        n_classes=data.n_classes,
-        activation=instantiate(cfgs[0].activation),
-        inits=once_per_value(cfgs, lambda cfg: plain(cfg.init), lambda cfg: instantiate(cfg.init)),
-        rngs=rngs,
-        dtype=dtype,
-        takes_logits=loss.takes_logits,
-    )
-    hyper = {key: [cfg.optimizer[key] for cfg in cfgs]
-             for key in cfgs[0].optimizer if not str(key).startswith("_")}  # fmt: skip
-    return model, loss, instantiate(cfgs[0].optimizer)(params=model.storage(), **hyper)
-
-
-def load_data(node: DictConfig) -> Dataset:
-    """Instantiate the data set, raising its own DataError rather than Hydra's wrapper."""
-    try:
-        return instantiate(node)
-    except InstantiationException as err:
-        if isinstance(err.__cause__, TrainmapError):
-            raise err.__cause__ from None
-        raise
 
 
 def train(cfg: DictConfig, out_dir: Path) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 
+from src.build import build
 from src.dataset.base import Dataset
-from src.train import build
 from src.trainer import Settings, fit
 from tests.conftest import compose_config
 

@@ -13,6 +13,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from src.arrays import Array
+from src.build import build
 
 FLOAT64 = np.dtype("float64")
 
@@ -67,8 +68,6 @@ class FlatNet:
 
 def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
     """The run's network in float64 with the weights `train` initialises it with for `seed`."""
-    from src.train import build  # deferred: src.train calls into this package
-
     init_rng, _ = np.random.default_rng(seed).spawn(2)  # as train() spawns them
     model, loss, _ = build([cfg], data, FLOAT64, [init_rng])  # a stack of one run
     return FlatNet(model, loss)
@@ -77,8 +76,6 @@ def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
 def float64_stack(cfg: DictConfig, data: Any, model: Any) -> FlatNet:
     """A float64 net holding the weights of `model`, a trained stack of runs of `cfg`'s network
     (any run's config), cast to float64."""
-    from src.train import build  # deferred: src.train calls into this package
-
     one, loss, _ = build([cfg], data, FLOAT64, [np.random.default_rng(0)])  # weights overwritten
     net = FlatNet(one.take(np.zeros(model.runs, dtype=np.intp)), loss)  # K copies: one build
     for (p, _), (trained, _) in zip(net.pairs, model.parameters(), strict=True):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from src.build import load_data
 from src.theory.adapter import FlatNet, float64_net
-from src.train import load_data
 from tests.conftest import compose_config
 
 
