@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from src.names import INSTANTIATE_KEYS
+from src.stackable import plain
 
 METRICS = "metrics.json"
 OVERRIDES = Path(".hydra") / "overrides.yaml"  # Hydra's record of the run's overrides
@@ -31,7 +32,7 @@ def flatten_config(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
             is_scalar = node is None or isinstance(node, (bool, int, float, str))
             flat[prefix[:-1]] = node if is_scalar else json.dumps(node)
 
-    container = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+    container = plain(cfg)
     walk({k: v for k, v in container.items() if k != "hydra"}, "")
     return flat
 

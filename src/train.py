@@ -99,8 +99,8 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         histories = fit(model, loss, optimizer, arrays, first, list(shuffle_rngs), hooks)
         observers.flush()
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
-        finals = final_noise_scales(cfgs, data, model, histories, settings)  # in one pass
         theory = theory_settings(cfgs[0])  # the stack's: no `theory` key is stackable
+        finals = final_noise_scales(cfgs, data, model, histories, settings, theory)  # one pass
         results = [_finish(k, plains[k], histories[k], data, settings[k], seconds, observers,
                            theory_metrics(cfgs[k], data, finals[k], settings[k], theory,
                                           plains[k])) for k in range(len(cfgs))]  # fmt: skip

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
-from ._stacks import STACK_KEY, UNQUOTABLE, Cell, assign, form_stacks, quoted_runs, stack_job
+from ._stacks import (
+    STACK_KEY,
+    UNQUOTABLE,
+    Cell,
+    assign,
+    form_stacks,
+    is_choice,
+    quoted_runs,
+    stack_job,
+)
 
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 
@@ -45,11 +54,8 @@ def mergeable(
     if any(mark in item for cell in cells for item in cell for mark in UNQUOTABLE):
         return False
     varying = {i for i in range(len(keys)) if len({cell[i] for cell in cells}) > 1}
-    for i in varying - {i for i, key in enumerate(keys) if key in stackable}:
-        key = keys[i]
-        if key.startswith("~") or is_group(key.lstrip("+").split("@", 1)[0]):
-            return False
-    return True
+    plain_values = varying - {i for i, key in enumerate(keys) if key in stackable}
+    return not any(is_choice(keys[i], is_group) for i in plain_values)
 
 
 def _runs(

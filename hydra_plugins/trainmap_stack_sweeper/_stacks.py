@@ -133,13 +133,18 @@ def jobs_to_compose(jobs: Sequence[Cell], is_group: Callable[[str], bool]) -> li
     chosen = []
     for job in jobs:
         keys = tuple(item.split("=", 1)[0] for item in job)
-        choices = {item for item, key in zip(job, keys) if key.startswith("~")
-                   or is_group(key.lstrip("+").split("@", 1)[0])}  # fmt: skip
+        choices = {item for item, key in zip(job, keys) if is_choice(key, is_group)}
         if keys not in seen_keys or not choices <= seen_choices:
             chosen.append(list(job))
             seen_keys.add(keys)
             seen_choices |= choices
     return chosen
+
+
+def is_choice(key: str, is_group: Callable[[str], bool]) -> bool:
+    """Whether an override of `key` is a deletion or picks a group option (`+group@pkg=...`
+    included): unlike a plain value, it can make composition fail or change the keys."""
+    return key.startswith("~") or is_group(key.lstrip("+").split("@", 1)[0])
 
 
 def group_test(sweeper: Any) -> Callable[[str], bool]:

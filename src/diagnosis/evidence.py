@@ -16,7 +16,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from src.diagnosis.signals import Snapshot
-from src.stackable import once_per_value, plain
+from src.stackable import once_per_value
 
 
 @dataclass(frozen=True)
@@ -90,12 +90,11 @@ def read_facts(cfg: DictConfig, batch_size: int, n_train: int, n_classes: int) -
 
 
 def stack_facts(cfgs: list[DictConfig], batch_size: int, n_train: int, n_classes: int,
-                plains: list[dict[str, Any]] | None = None) -> list[Facts]:  # fmt: skip
-    """`read_facts` of each run of a stack (`plains`: the configs as plain data, if the caller
-    has them). Its configs differ only in stackable values, and of those only the learning
-    rate, the optimizer's others (momentum: the step scale) and the init's reach the facts:
-    runs equal in the last two share one read."""
-    plains = plains or [plain(cfg) for cfg in cfgs]
+                plains: list[dict[str, Any]]) -> list[Facts]:  # fmt: skip
+    """`read_facts` of each run of a stack (`plains`: the configs as plain data). Its configs
+    differ only in stackable values, and of those only the learning rate, the optimizer's
+    others (momentum: the step scale) and the init's reach the facts: runs equal in the last
+    two share one read."""
 
     def shared(run: int) -> list[Any]:
         optimizer = {k: v for k, v in plains[run]["optimizer"].items() if k != "lr"}

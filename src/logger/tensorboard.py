@@ -40,7 +40,7 @@ from tensorboardX.proto.event_pb2 import Event  # noqa: E402
 from tensorboardX.proto.summary_pb2 import Summary  # noqa: E402
 from tensorboardX.summary import hparams, image  # noqa: E402
 
-BINS = 30  # uniform buckets, as many as TensorBoard draws (each byte costs a Python CRC step)
+BINS = 30  # uniform buckets, as many as TensorBoard draws
 FLUSH_SECS = 10  # a running training shows up in TensorBoard within this many seconds
 EVENTS_GLOB = "events.out.tfevents.*"
 FILE_VERSION = "brain.Event:2"  # an event file's first record, as tensorboardX writes it

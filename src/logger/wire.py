@@ -114,11 +114,10 @@ def _float32(values: Array | list[float]) -> bytes:
 def record(data: bytes) -> bytes:
     """`data` framed as one TFRecord, as tensorboardX's RecordWriter writes it: its length,
     the length's masked CRC, the data, the data's masked CRC."""
-    size = len(data)
-    header = _headers.get(size) or _headers.setdefault(size, _frame_header(size))
-    return header + data + _U32.pack(masked_crc(data))
+    return _frame_header(len(data)) + data + _U32.pack(masked_crc(data))
 
 
+@cache  # a few record lengths recur
 def _frame_header(size: int) -> bytes:
     length = struct.pack("<Q", size)
     return length + _U32.pack(masked_crc(length))
@@ -136,4 +135,3 @@ _HISTO_KEYS = [key(i, 1) for i in range(1, 6)]  # HistogramProto's doubles: min 
 _PACKED_KEYS = [key(6, 2), key(7, 2)]  # bucket_limit, bucket
 _ZERO = bytes(8)  # +0.0
 _U32 = struct.Struct("<I")
-_headers: dict[int, bytes] = {}  # record length -> its framed header (a few sizes recur)

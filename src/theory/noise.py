@@ -23,11 +23,6 @@ def noise_scale_from_norms(small_sq: float, big_sq: float, small: int, big: int)
     return trace / g_sq if g_sq > 0 else math.nan
 
 
-def noise_scale(net: FlatNet, x: Array, y: Array, rng: Rng, small: int = SMALL_BATCH) -> float:
-    """B_simple of a one-run net (`noise_scales`)."""
-    return noise_scales(net, x, y, rng, small)[0]
-
-
 def noise_scales(net: FlatNet, x: Array, y: Array, rng: Rng,
                  small: int = SMALL_BATCH) -> list[float]:  # fmt: skip
     """B_simple of each run of the net at its current parameters: one shuffled pass of batches

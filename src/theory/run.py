@@ -76,12 +76,14 @@ def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings,
 
 
 def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
-                       histories: list[History], runs: list[Settings]) -> list[float]:  # fmt: skip
+                       histories: list[History], runs: list[Settings],
+                       settings: TheorySettings) -> list[float]:  # fmt: skip
     """B_simple at the end of each run of a trained stack (configs `cfgs`, `model` holding the
-    runs that stayed finite, in order; `runs`: their settings), measured for all of them in
-    one pass; nan for a run that diverged, and for every run when `theory.enabled` is false or
-    all runs diverged. Logs the seconds in a `theory at batch size` line, as theory_metrics."""
-    finals, settings = [math.nan] * len(cfgs), theory_settings(cfgs[0])
+    runs that stayed finite, in order; `runs`: their settings; `settings`: the stack's theory
+    options), measured for all of them in one pass; nan for a run that diverged, and for every
+    run when `settings.enabled` is false or all runs diverged. Logs the seconds in a `theory at
+    batch size` line, as theory_metrics."""
+    finals = [math.nan] * len(cfgs)
     alive = [k for k, history in enumerate(histories) if history.first_nonfinite_step is None]
     if not alive or not settings.enabled:
         return finals

@@ -36,9 +36,9 @@ def recorded(monkeypatch) -> list:
     histories it is given, then measures."""
     calls: list = []
 
-    def wrapper(cfgs, data, model, histories, settings):
+    def wrapper(cfgs, data, model, histories, settings, theory):
         calls.append((model.take(np.arange(model.runs)) if model.runs else None, histories))
-        return run.final_noise_scales(cfgs, data, model, histories, settings)
+        return run.final_noise_scales(cfgs, data, model, histories, settings, theory)
 
     monkeypatch.setattr(src.train, "final_noise_scales", wrapper)
     return calls
@@ -122,4 +122,5 @@ def test_theory_disabled_measures_nothing_at_the_end(monkeypatch):
     monkeypatch.setattr(run, "float64_stack", lambda *a: pytest.fail("measured"))
     cfgs[0].theory.enabled = False
     finished = [SimpleNamespace(first_nonfinite_step=None)]
-    assert math.isnan(run.final_noise_scales(cfgs, None, None, finished, [])[0])
+    theory = run.theory_settings(cfgs[0])
+    assert math.isnan(run.final_noise_scales(cfgs, None, None, finished, [], theory)[0])

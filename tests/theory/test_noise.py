@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from src.theory.noise import noise_scale, noise_scale_from_norms
+from src.theory.noise import noise_scale_from_norms, noise_scales
 from tests.theory.nets import small_net
 
 
@@ -31,11 +31,11 @@ def test_noise_scale_from_per_sample_gradients():
     trace = float(np.sum((per_sample - mean) ** 2) / len(y))
     n = len(y)
     expected = trace * n / (n - 1) / (mean @ mean - trace / (n - 1))
-    assert noise_scale(net, x, y, np.random.default_rng(0), small=1) == pytest.approx(expected)
+    assert noise_scales(net, x, y, np.random.default_rng(0), small=1)[0] == pytest.approx(expected)
 
 
 def test_a_training_set_smaller_than_the_small_batch_halves_it():
     net, x, y = small_net("model.hidden=[6]", "dataset.limit_train=8", "activation=tanh")
-    capped = noise_scale(net, x, y, np.random.default_rng(0), small=16)
-    assert capped == noise_scale(net, x, y, np.random.default_rng(0), small=4)
-    assert math.isnan(noise_scale(net, x[:1], y[:1], np.random.default_rng(0)))
+    capped = noise_scales(net, x, y, np.random.default_rng(0), small=16)[0]
+    assert capped == noise_scales(net, x, y, np.random.default_rng(0), small=4)[0]
+    assert math.isnan(noise_scales(net, x[:1], y[:1], np.random.default_rng(0))[0])
