@@ -42,8 +42,10 @@ class SweepSummary(Callback):
         return {**self.__dict__, "progress": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        from src.sweep.fork_server import start_fork_server
         from src.sweep.progress import SweepProgress, count_cells
 
+        start_fork_server(config)  # first: its imports overlap the rest of the start-up
         for name in CHATTY:
             logging.getLogger(name).setLevel(logging.WARNING)
         sweep_dir = Path(config.hydra.sweep.dir)

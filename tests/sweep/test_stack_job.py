@@ -68,6 +68,11 @@ def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
                 assert hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / dirname)
                 assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
                 assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
+                own_hydra.hydra.runtime.output_dir = os.path.abspath(tmp_path / dirname)
+                # Text for text what Hydra writes for a job of its own (`OmegaConf.save`)
+                assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
+                assert run.files[".hydra/config.yaml"] == OmegaConf.to_yaml(own_task)
+                assert run.files[".hydra/overrides.yaml"] == OmegaConf.to_yaml(cell)
                 checked += 1
     assert checked == 8
 
@@ -108,6 +113,9 @@ def test_a_job_of_several_stacks_derives_each_cell_as_its_own_stacks_job_would(t
                     assert hydra_part(hydra) == hydra_part(own_hydra)
                     assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
                     assert run.out_dir == tmp_path / own_hydra.hydra.job.override_dirname
+                    own_hydra.hydra.runtime.output_dir = str(run.out_dir)
+                    assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
+                    assert run.files[".hydra/config.yaml"] == OmegaConf.to_yaml(own_task)
                     seen.append(cell)
     assert sorted(seen) == sorted(cells)
 
@@ -221,6 +229,8 @@ def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_pat
             hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
             assert hydra_part(hydra) == hydra_part(own_hydra)
             assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell[:2]
+            own_hydra.hydra.runtime.output_dir = str(run.out_dir)
+            assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
 
 
 def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monkeypatch):
