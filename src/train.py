@@ -40,11 +40,15 @@ from src.probe import blas_controller
 from src.results import METRICS, flatten_config, write_json_atomic
 from src.stackable import STACKABLE_KEYS, check_stackable, plain, stack_groups
 from src.sweep.stack_job import Task, run_job, runs_stacks
-from src.theory.run import final_noise_scales, theory_metrics, theory_settings
+from src.theory.run import (
+    final_noise_scales,
+    initial_measurements,
+    theory_metrics,
+    theory_settings,
+)
 from src.trainer import History, Settings, fit
 
 log = logging.getLogger(__name__)
-
 
 
 def validate(cfg: DictConfig) -> None:
@@ -102,9 +106,10 @@ def train_stack(cfgs: list[DictConfig], out_dirs: list[Path]) -> list[dict[str, 
         seconds = (time.perf_counter() - started) / len(cfgs)  # each run's share of the stack
         theory = theory_settings(cfgs[0])  # the stack's: no `theory` key is stackable
         finals = final_noise_scales(cfgs, data, model, histories, settings, theory)  # one pass
+        at_init = initial_measurements(cfgs, data, settings, theory, plains)  # one pass
         results = [_finish(k, plains[k], histories[k], data, settings[k], seconds, observers,
-                           theory_metrics(cfgs[k], data, finals[k], settings[k], theory,
-                                          plains[k])) for k in range(len(cfgs))]  # fmt: skip
+                           theory_metrics(at_init[k], finals[k], first.batch_size))
+                   for k in range(len(cfgs))]  # fmt: skip
     for out_dir, metrics in zip(out_dirs, results):
         write_json_atomic(Path(out_dir) / METRICS, metrics)
         for line in cause_lines(metrics) if len(cfgs) == 1 else ():

@@ -1,8 +1,8 @@
-"""The one place that knows the model's API: a float64 net seen as a flat parameter vector.
+"""The one place that knows the model's API: a float64 net seen as flat parameter vectors.
 
 Everything else in `src.theory` (power iteration, Hessian-vector products, noise scale) only
-calls `FlatNet.set`, `FlatNet.get`, `FlatNet.loss_grad` and, for a stack of runs,
-`FlatNet.squared_grad_norms`.
+calls `FlatNet.get`, `FlatNet.set`, `FlatNet.loss_grads` and `FlatNet.squared_grad_norms`,
+which hold one row per run of a stack (a net of one run has one row).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ FLOAT64 = np.dtype("float64")
 
 
 class FlatNet:
-    """A model and its loss, read and written as one flat float64 vector of parameters per run
-    (`get`, `set` and `loss_grad`: a one-run net; `squared_grad_norms`: every run of a stack)."""
+    """A stack of K runs of a model with its loss, read and written as one flat float64 vector
+    of parameters per run: rows (K, size), each in the same order, each run's row the vector a
+    net of that run alone has, bit for bit."""
 
     def __init__(self, model: Any, loss: Any) -> None:
         self.model, self.loss = model, loss
@@ -29,21 +30,27 @@ class FlatNet:
         self.size = sum(p.size for p, _ in self.pairs) // self.runs  # parameters of one run
         self.squares = np.empty((self.runs, self.size), dtype=FLOAT64)  # squared_grad_norms'
 
-    def get(self) -> Array:
-        """Every parameter, flattened and concatenated (size,)."""
-        return flat_params(self.model)
+    def take(self, runs: list[int]) -> FlatNet:
+        """A net of copies of runs `runs` (their current parameters); this one is unchanged."""
+        return FlatNet(self.model.take(np.array(runs)), self.loss)
 
-    def set(self, theta: Array) -> None:
-        """Write `theta` (size,) into the parameters, in `get`'s order."""
+    def get(self) -> Array:
+        """Every parameter of each run, flattened and concatenated (K, size)."""
+        return np.concatenate([p.reshape(self.runs, -1) for p, _ in self.pairs], axis=1)
+
+    def set(self, thetas: Array) -> None:
+        """Write `thetas` (K, size) into the parameters, in `get`'s order."""
         start = 0
         for p, _ in self.pairs:
-            p[...] = theta[start : start + p.size].reshape(p.shape)
-            start += p.size
+            width = p.size // self.runs
+            p[...] = thetas[:, start : start + width].reshape(p.shape)
+            start += width
 
-    def loss_grad(self, x: Array, y: Array) -> tuple[float, Array]:
-        """Mean loss on the batch (x, y) and its gradient (size,) at the current parameters."""
-        value = self._backprop(x, y)[0]
-        return float(value), np.concatenate([g.ravel() for _, g in self.pairs])
+    def loss_grads(self, x: Array, y: Array) -> tuple[Array, Array]:
+        """Each run's mean loss on the batch (x, y) (K,) and its gradient (K, size) at the
+        current parameters."""
+        values = self._backprop(x, y)
+        return values, np.concatenate([g.reshape(self.runs, -1) for _, g in self.pairs], axis=1)
 
     def squared_grad_norms(self, x: Array, y: Array) -> Array:
         """|g|² of each run's gradient (K,) on the batch (x, y), shared by all runs: the squares
@@ -66,10 +73,11 @@ class FlatNet:
         return values
 
 
-def float64_net(cfg: DictConfig, data: Any, seed: int) -> FlatNet:
-    """The run's network in float64 with the weights `train` initialises it with for `seed`."""
-    init_rng, _ = np.random.default_rng(seed).spawn(2)  # as train() spawns them
-    model, loss, _ = build([cfg], data, FLOAT64, [init_rng])  # a stack of one run
+def float64_net(cfgs: list[DictConfig], data: Any, seeds: list[int]) -> FlatNet:
+    """The runs' networks in float64, one stack, with the weights `train` initialises run k's
+    with for `seeds[k]` (`cfgs`: the runs' configs, as for `build`)."""
+    init_rngs = [np.random.default_rng(seed).spawn(2)[0] for seed in seeds]  # as train()'s
+    model, loss, _ = build(cfgs, data, FLOAT64, init_rngs)
     return FlatNet(model, loss)
 
 

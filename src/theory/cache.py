@@ -38,19 +38,30 @@ def sweep_folder() -> Path | None:
     return Path(hydra.sweep.dir) / FOLDER if hydra.mode == RunMode.MULTIRUN else None
 
 
-def cached(key: str, compute: Callable[[], float], folder: Path | None) -> float:
-    """The value of the measurement `key`: from this process' memo, else from its file in
-    `folder`, else `compute()`d and written there (`folder` None: the memo only). A value that
-    is not finite is stored as null and read back as nan."""
-    if key not in _memo:
-        path = None if folder is None else folder / f"{key_hash(key)}.json"
-        value = None if path is None else _read(path, key)
-        if value is None:
-            value = float(compute())
-            if path is not None:
-                _write(path, key, value)
-        _memo[key] = value
-    return _memo[key]
+def cached(keys: list[str], compute: Callable[[list[str]], list[float]],
+           folder: Path | None) -> dict[str, float]:  # fmt: skip
+    """The value of each measurement in `keys`: from this process' memo, else from its file in
+    `folder`, else computed -- all those missing in one call, `compute(missing)` giving their
+    values in order -- and written there (`folder` None: the memo only). A value that is not
+    finite is stored as null and read back as nan."""
+    missing = []
+    for key in dict.fromkeys(keys):  # each once, in order
+        if key not in _memo:
+            value = None if folder is None else _read(_path(folder, key), key)
+            if value is None:
+                missing.append(key)
+            else:
+                _memo[key] = value
+    if missing:
+        for key, value in zip(missing, compute(missing), strict=True):
+            _memo[key] = float(value)
+            if folder is not None:
+                _write(_path(folder, key), key, _memo[key])
+    return {key: _memo[key] for key in keys}
+
+
+def _path(folder: Path, key: str) -> Path:
+    return folder / f"{key_hash(key)}.json"
 
 
 def key_hash(key: str) -> str:

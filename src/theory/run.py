@@ -1,10 +1,10 @@
 """Per-run theory metrics: sharpness at init at the run's batch size, noise scale at init and
 at the end. Quantities of the untrained net are keyed by everything they depend on and measured
 once per sweep (`src.theory.cache`: per process, and across a sweep's processes through its
-folder), so runs sharing a network, seed and batch size (a sweep's learning rates) share them;
-the float64 net itself is built once per process. The noise scale at the end is measured for
-all runs of a trained stack at once (`final_noise_scales`), each run's value bit for bit the
-one it gets trained alone.
+folder), so runs sharing a network, seed and batch size (a sweep's learning rates) share them.
+Both at init and at the end, the runs of a stack are measured together as one float64 stack
+(`initial_measurements`, `final_noise_scales`), each run's value bit for bit the one it gets
+trained alone.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Annotated, Any
@@ -40,7 +40,6 @@ KEYS = ("sharpness_init", "noise_scale_init", "noise_scale_final")
 # The seed and batch size are read from the run's Settings (the batch clamped to the data).
 NOT_MEASURED = ("hydra", "optimizer", "trainer", *NOT_THE_NETWORK, *OVERRIDE_ONLY_GROUPS)
 NOT_MEASURED_KEYS = (("dataset", "target_accuracy"),)  # a threshold on the outcome only
-_nets: dict[str, tuple[FlatNet, Array]] = {}  # network key -> the net and its initial weights
 
 
 @dataclass(frozen=True)
@@ -53,26 +52,54 @@ class TheorySettings:
     noise_samples: Annotated[int, Interval(2)] = 2048
 
 
-def theory_metrics(cfg: DictConfig, data: Any, final: float, run: Settings,
-                   settings: TheorySettings, config: Mapping[str, Any]) -> dict:  # fmt: skip
-    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'}: λ on mini-batches of the
-    run's batch size and B_simple, None where not finite (`final`: the run's B_simple at the
-    end, measured for its stack by `final_noise_scales`, nan if the run diverged);
-    {} when `settings.enabled` is false. `settings` are `theory_settings(cfg)` and `config` is
-    `cfg` as plain data, both read once per stack. Logs them with the seconds they took."""
-    if not settings.enabled:
+def theory_metrics(at_init: dict[str, float], final: float, batch: int) -> dict:
+    """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'} of a run, None where not
+    finite (`at_init`: its `initial_measurements`, {} when the theory is off: then {};
+    `final`: its B_simple at the end, from `final_noise_scales`, nan if the run diverged).
+    Logs them in a `theory at batch size` line."""
+    if not at_init:
         return {}
-    started = time.perf_counter()
-    batch, seed = run.batch_size, run.seed
-    key = network_key(config, seed, settings)
-    net = partial(net_at_init, key, partial(float64_net, cfg, data, seed))  # built when needed
-    x, y = data.x_train, data.y_train  # the net casts each batch to float64
-    with blas_controller().limit(limits=1):  # threads only slow these small products down
-        at_init = measured_at_init(key, net, x, y, batch, settings)
     values = {k: _finite_or_none(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
     shown = ", ".join(f"{k}={'null' if v is None else f'{v:.4g}'}" for k, v in values.items())
-    log.info(f"theory at batch size {batch}: {shown} ({time.perf_counter() - started:.3f} s)")
+    log.info(f"theory at batch size {batch}: {shown}")
     return {k: values[k] for k in KEYS}
+
+
+def initial_measurements(cfgs: list[DictConfig], data: Any, runs: list[Settings],
+                         settings: TheorySettings,
+                         configs: list[Mapping[str, Any]]) -> list[dict[str, float]]:  # fmt: skip
+    """λ at the stack's batch size and B_simple of each run's untrained net ({} each when
+    `settings.enabled` is false): measured once per sweep for each network, seed and batch size
+    (`src.theory.cache`), those not stored yet together, as one float64 stack of their nets.
+    `runs`: the runs' settings; `configs`: `cfgs` as plain data. Logs the seconds in a `theory
+    at batch size` line when anything was measured."""
+    if not settings.enabled:
+        return [{} for _ in cfgs]
+    started = time.perf_counter()
+    batch = runs[0].batch_size  # the same for every run of a stack
+    x, y = data.x_train, data.y_train  # the net casts each batch to float64
+    networks = [network_key(c, run.seed, settings) for c, run in zip(configs, runs)]
+    names = {"sharpness_init": f"|sharpness_init|batch={batch}",
+             "noise_scale_init": "|noise_scale_init"}  # fmt: skip
+    measures = {"sharpness_init": lambda net: sharpness_at(net, x, y, batch, settings.batches),
+                "noise_scale_init": lambda net: noise_at(net, x, y, settings)}  # fmt: skip
+    measured: list[str] = []
+
+    def measure(name: str, keys: list[str]) -> list[float]:
+        first = {network + names[name]: k for k, network in reversed(list(enumerate(networks)))}
+        todo = [first[key] for key in keys]  # a run of each network still to measure
+        measured.append(f"{name} of {len(todo)} net{'s' if len(todo) > 1 else ''}")
+        net = float64_net([cfgs[k] for k in todo], data, [runs[k].seed for k in todo])
+        with blas_controller().limit(limits=1):  # threads only slow these small products down
+            return measures[name](net)
+
+    folder = sweep_folder()
+    values = {name: cached([n + suffix for n in networks], partial(measure, name), folder)
+              for name, suffix in names.items()}  # fmt: skip
+    if measured:
+        log.info(f"theory at batch size {batch}: at init, {' and '.join(measured)} for "
+                 f"{len(cfgs)} runs ({time.perf_counter() - started:.3f} s)")  # fmt: skip
+    return [{name: values[name][n + names[name]] for name in names} for n in networks]
 
 
 def final_noise_scales(cfgs: list[DictConfig], data: Any, model: Sequential,
@@ -105,23 +132,6 @@ def theory_settings(cfg: DictConfig) -> TheorySettings:
     return instantiate(cfg.theory) if "theory" in cfg else TheorySettings()
 
 
-def measured_at_init(key: str, net: Callable[[], FlatNet], x: Array, y: Array, batch: int,
-                     settings: TheorySettings) -> dict[str, float]:  # fmt: skip
-    """λ at `batch` and B_simple of the untrained net `key`, measured once per sweep
-    (`src.theory.cache`); `net()` gives the net at its initial weights."""
-    folder = sweep_folder()
-    return {
-        "sharpness_init": cached(
-            f"{key}|sharpness_init|batch={batch}",
-            lambda: sharpness_at(net(), x, y, batch, settings.batches),
-            folder,
-        ),
-        "noise_scale_init": cached(
-            f"{key}|noise_scale_init", lambda: noise_at(net(), x, y, settings)[0], folder
-        ),
-    }
-
-
 def network_key(cfg: DictConfig | Mapping[str, Any], seed: int, settings: TheorySettings) -> str:
     """Everything the untrained net and its measurements depend on, as one string: the config
     (or its plain data, left unchanged) without the groups and keys in NOT_MEASURED*, with the
@@ -134,8 +144,9 @@ def network_key(cfg: DictConfig | Mapping[str, Any], seed: int, settings: Theory
     return json.dumps(payload, sort_keys=True, default=str)
 
 
-def sharpness_at(net: FlatNet, x: Array, y: Array, batch: int, batches: int) -> float:
-    """λ at the net's current parameters, with batches drawn from a fixed generator."""
+def sharpness_at(net: FlatNet, x: Array, y: Array, batch: int, batches: int) -> list[float]:
+    """λ of each run of the net at its current parameters, with batches drawn from a fixed
+    generator."""
     return sharpness(net, x, y, batch, np.random.default_rng(0), batches)
 
 
@@ -147,17 +158,6 @@ def noise_at(net: FlatNet, x: Array, y: Array, settings: TheorySettings) -> list
         rows = rng.choice(len(y), size=settings.noise_samples, replace=False)
         x, y = x[rows], y[rows]
     return noise_scales(net, x, y, rng, settings.noise_batch)
-
-
-def net_at_init(key: str, build: Callable[[], FlatNet]) -> FlatNet:
-    """The float64 net of `key` at its initial weights: built once, reset on each later call
-    (the last run left its trained weights in it)."""
-    if key not in _nets:
-        net = build()
-        _nets[key] = (net, net.get())
-    net, theta = _nets[key]
-    net.set(theta)
-    return net
 
 
 def _finite_or_none(value: float) -> float | None:

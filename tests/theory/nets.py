@@ -13,4 +13,4 @@ def small_net(*overrides: str, seed: int = 0) -> tuple[FlatNet, np.ndarray, np.n
     """(net, x, y): the configured net in float64 and its float64 training set."""
     cfg = compose_config("logger=none", *overrides)
     data = load_data(cfg.dataset)
-    return float64_net(cfg, data, seed), data.x_train.astype(np.float64), data.y_train
+    return float64_net([cfg], data, [seed]), data.x_train.astype(np.float64), data.y_train

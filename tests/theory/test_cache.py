@@ -16,24 +16,29 @@ from tests.sweep.test_sweep_run import sweep
 from tests.theory.test_run import TINY
 
 
+def one(key: str, compute, folder):
+    """The value of one measurement."""
+    return cache.cached([key], lambda keys: [compute()], folder)[key]
+
+
 def test_values_read_back_are_the_computed_ones_bit_for_bit(tmp_path):
     values = {"third": 1 / 3, "sum": 0.1 + 0.2, "tiny": 5e-324, "big": 1.7976931348623157e308}
     for key, value in values.items():
         cache._memo.clear()
-        assert cache.cached(key, lambda v=value: v, tmp_path) == value
+        assert one(key, lambda v=value: v, tmp_path) == value
     cache._memo.clear()  # another process
-    read = {key: cache.cached(key, pytest.fail, tmp_path) for key in values}
+    read = {key: one(key, pytest.fail, tmp_path) for key in values}
     assert {k: v.hex() for k, v in read.items()} == {k: v.hex() for k, v in values.items()}
     assert len(list(tmp_path.glob("*.json"))) == len(values)
 
 
 def test_a_value_that_is_not_finite_is_stored_as_null_and_read_as_nan(tmp_path):
     cache._memo.clear()
-    assert math.isnan(cache.cached("k", lambda: math.nan, tmp_path))
+    assert math.isnan(one("k", lambda: math.nan, tmp_path))
     (path,) = tmp_path.glob("*.json")
     assert json.loads(path.read_text()) == {"key": "k", "value": None}
     cache._memo.clear()
-    assert math.isnan(cache.cached("k", pytest.fail, tmp_path))
+    assert math.isnan(one("k", pytest.fail, tmp_path))
 
 
 @pytest.mark.parametrize(
@@ -45,9 +50,28 @@ def test_a_damaged_file_is_measured_again_and_rewritten(tmp_path, damage, caplog
     path = tmp_path / f"{cache.key_hash('k')}.json"
     path.write_bytes(damage)
     cache._memo.clear()
-    assert cache.cached("k", lambda: 2.5, tmp_path) == 2.5
+    assert one("k", lambda: 2.5, tmp_path) == 2.5
     assert str(path) in caplog.text and "measuring again" in caplog.text
     assert json.loads(path.read_text()) == {"key": "k", "value": 2.5}
+
+
+def test_the_keys_not_stored_are_measured_in_one_call_each_once(tmp_path):
+    cache._memo.clear()
+    one("in file", lambda: 1.0, tmp_path)
+    cache._memo.clear()  # another process: "in file" is on disk only
+    one("in memo", lambda: 2.0, None)
+    calls = []
+
+    def compute(keys):
+        calls.append(keys)
+        return [10.0 * len(key) for key in keys]
+
+    keys = ["new b", "in memo", "in file", "new a", "new b"]
+    values = cache.cached(keys, compute, tmp_path)
+    assert calls == [["new b", "new a"]]  # the missing ones, each once, in order
+    assert values == {"new b": 50.0, "in memo": 2.0, "in file": 1.0, "new a": 50.0}
+    assert len(list(tmp_path.glob("*.json"))) == 3  # and written
+    assert cache.cached(keys, pytest.fail, tmp_path) == values
 
 
 def test_a_single_run_writes_no_cache(tmp_path):
@@ -71,7 +95,7 @@ def test_a_second_process_in_the_sweep_reads_what_the_first_measured(tmp_path, m
     sharpness, noise = counting(monkeypatch, "sharpness_at"), counting(monkeypatch, "noise_at")
 
     def cell(*overrides: str) -> dict:
-        cache._memo.clear(), run._nets.clear()  # each cell in a process of its own
+        cache._memo.clear()  # each cell in a process of its own
         metrics = train(compose_config(*TINY, *overrides), tmp_path / "_".join(overrides))
         assert metrics["noise_scale_final"] is not None  # measured at the end: one noise call
         return {k: metrics[k] for k in ("sharpness_init", "noise_scale_init")}

@@ -47,14 +47,14 @@ def recorded(monkeypatch) -> list:
 def measured_alone(cfg, data, trained) -> float:
     """B_simple of one trained run as measured one run at a time: its weights cast into the
     run's own one-run float64 net, squared norms of flat gradient vectors, their mean."""
-    net = float64_net(cfg, data, cfg.trainer.seed)
-    net.set(flat_params(trained))
+    net = float64_net([cfg], data, [cfg.trainer.seed])
+    net.set(flat_params(trained)[None])
     rng = np.random.default_rng(0)
     rows = rng.choice(len(data.y_train), size=cfg.theory.noise_samples, replace=False)
     x, y = data.x_train[rows], data.y_train[rows]
-    big_sq = float(np.sum(net.loss_grad(x, y)[1] ** 2))
+    big_sq = float(np.sum(net.loss_grads(x, y)[1][0] ** 2))
     order, small = rng.permutation(len(y)), cfg.theory.noise_batch
-    norms = [float(np.sum(net.loss_grad(x[b], y[b])[1] ** 2))
+    norms = [float(np.sum(net.loss_grads(x[b], y[b])[1][0] ** 2))
              for b in np.split(order, len(y) // small)]  # fmt: skip
     return noise_scale_from_norms(float(np.mean(norms)), big_sq, small, len(y))
 
@@ -88,9 +88,9 @@ def test_a_stacks_squared_gradient_norms_are_each_runs_alone(net):
     for x, y in [(data.x_train, data.y_train), (data.x_train[7:23], data.y_train[7:23])]:
         norms = stack.squared_grad_norms(x, y)  # (3,)
         for k, (cfg, seed) in enumerate(zip(cfgs, seeds)):
-            alone = float64_net(cfg, data, seed)
-            alone.set(flat_params(model.take(np.array([k]))))
-            assert norms[k].hex() == float(np.sum(alone.loss_grad(x, y)[1] ** 2)).hex()
+            alone = float64_net([cfg], data, [seed])
+            alone.set(flat_params(model.take(np.array([k])))[None])
+            assert norms[k].hex() == float(np.sum(alone.loss_grads(x, y)[1][0] ** 2)).hex()
         assert len(set(norms)) == 3  # three runs, three nets
 
 
@@ -101,7 +101,7 @@ def test_a_stack_makes_one_pass_over_the_batches(tmp_path, monkeypatch, caplog):
     counted = lambda net, *xy: passes.append(net.runs) or real(net, *xy)  # noqa: E731
     monkeypatch.setattr(FlatNet, "squared_grad_norms", counted)
     at_init = {"sharpness_init": 1.0, "noise_scale_init": 1.0}  # only the end is counted
-    monkeypatch.setattr(run, "measured_at_init", lambda *a: at_init)
+    monkeypatch.setattr(src.train, "initial_measurements", lambda cfgs, *a: [at_init] * len(cfgs))
     stacked = train_stack(stack_configs("mlp"), [tmp_path / str(i) for i in range(3)])
     assert [m["noise_scale_final"] is None for m in stacked] == [False, True, False]
     assert passes == [2] * (1 + 256 // 16)  # both survivors at once: full batch, 16 small ones

@@ -26,7 +26,7 @@ def test_noise_scale_from_per_sample_gradients():
     """With batches of 1 the pass sees every sample once, so the estimate is deterministic:
     tr(Σ)·N/(N−1) over |G|² − tr(Σ)/(N−1), Σ the per-sample gradients' covariance."""
     net, x, y = small_net("model.hidden=[6]", "dataset.limit_train=40", "activation=tanh")
-    per_sample = np.array([net.loss_grad(x[i : i + 1], y[i : i + 1])[1] for i in range(len(y))])
+    per_sample = np.array([net.loss_grads(x[i : i + 1], y[i : i + 1])[1][0] for i in range(len(y))])
     mean = per_sample.mean(axis=0)
     trace = float(np.sum((per_sample - mean) ** 2) / len(y))
     n = len(y)

@@ -24,7 +24,7 @@ def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert set(run.KEYS) <= set(written)
     net, x, y = small_net(*TINY[1:])
-    expected = sharpness(net, x, y, 64, np.random.default_rng(0))
+    (expected,) = sharpness(net, x, y, 64, np.random.default_rng(0))
     assert written["sharpness_init"] == pytest.approx(expected)
     assert written["noise_scale_init"] > 0 and math.isfinite(written["noise_scale_final"])
     assert metrics["noise_scale_final"] != metrics["noise_scale_init"]  # the trained net's
@@ -34,7 +34,7 @@ def test_runs_that_share_a_network_compute_its_init_quantities_once(tmp_path, mo
     cache._memo.clear()
     calls = []
     monkeypatch.setattr(run, "sweep_folder", lambda: None)  # the fake λ stays in this process
-    monkeypatch.setattr(run, "sharpness_at", lambda *a: calls.append(a) or 5.0)
+    monkeypatch.setattr(run, "sharpness_at", lambda net, *a: calls.append(a) or [5.0] * net.runs)
     for lr in ("0.01", "0.1"):
         train(compose_config(*TINY, f"optimizer.lr={lr}"), tmp_path / lr)
     assert len(calls) == 1
@@ -55,14 +55,12 @@ def test_theory_enabled_false_measures_nothing(tmp_path):
     assert not set(run.KEYS) & set(metrics)
 
 
-def test_a_memoised_net_starts_each_run_from_its_initial_weights(tmp_path):
-    cache._memo.clear(), run._nets.clear()
+def test_measured_again_the_init_quantities_are_the_same(tmp_path):
+    cache._memo.clear()
     fresh = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "fresh")
-    cache._memo.clear(), run._nets.clear()
     train(compose_config(*TINY, "optimizer.lr=0.5"), tmp_path / "other")  # trains the net's twin
-    cache._memo.clear()  # the init quantities are measured again, on the net the last run left
+    cache._memo.clear()  # the init quantities are measured again
     again = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "again")
-    assert len(run._nets) == 1  # built once for both runs
     assert {k: again[k] for k in run.KEYS} == {k: fresh[k] for k in run.KEYS}
 
 
