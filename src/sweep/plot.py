@@ -127,9 +127,10 @@ def _draw_panel(
             if spot is not None and spot.disagree:
                 corner = [(j + 0.72, i + 1), (j + 1, i + 1), (j + 1, i + 0.72)]
                 ax.add_patch(Polygon(corner, closed=True, color=_ink(spot), zorder=3))
-            if font is not None:
+            if font is not None:  # inside its square: the layout need not measure it
                 ax.text(j + 0.5, i + 0.5, cell_text(spot, codes), ha="center", va="center",
-                        fontsize=font, color=_ink(spot), linespacing=1.1)  # fmt: skip
+                        fontsize=font, color=_ink(spot), linespacing=1.1,
+                        in_layout=False)  # fmt: skip
     cmap = ListedColormap(list(COLORS.values()))
     ax.pcolormesh(colors, cmap=cmap, vmin=-0.5, vmax=len(COLORS) - 0.5, edgecolors="lightgrey")
     ax.set_facecolor("#f2f2f2")  # cells with no folder or an unknown outcome
