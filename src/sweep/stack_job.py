@@ -12,6 +12,7 @@ import copy
 import functools
 import logging
 import os
+import pickle
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,7 @@ class StackJob:
     """A stack job's own composition, from which each of its cells' configs is derived."""
 
     def __init__(self, cfg: DictConfig, hydra: DictConfig) -> None:
-        self.cfg = cfg
+        self.pickled = pickle.dumps(cfg)  # each cell gets a copy: unpickling is 4x a deepcopy
         self.root = copy.deepcopy(hydra)  # one working copy, rewritten for each cell in turn
         self.head = [parse_override(line) for line in hydra.hydra.overrides.task]
         self.sweep_dir = str(hydra.hydra.sweep.dir)
@@ -95,7 +96,7 @@ class StackJob:
         mine = {o.get_key_element(): o for o in map(parse_override, overrides)}
         own_hydra = [o for o in mine.values() if o.key_or_group.startswith("hydra.")]
         self.hydra_changed.update(o.key_or_group.split(".")[1] for o in own_hydra)
-        cfg = copy.deepcopy(self.cfg)
+        cfg = pickle.loads(self.pickled)
         for override in mine.values():  # what Hydra does with a plain `key=value` override
             if not override.key_or_group.startswith("hydra."):
                 OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
