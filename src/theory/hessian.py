@@ -27,7 +27,7 @@ MatVec = Callable[[Array, list[int]], Array]  # (vectors, the runs they belong t
 
 def hvps(net: FlatNet, x: Array, y: Array, vs: Array, eps: float = EPS) -> Array:
     """H v of each run of the net (K, size) at its current parameters, on the batch (x, y) that
-    all runs share; row k of `vs` is run k's v (need not be unit; a zero row gives zeros).
+    all runs share; row k of `vs` is run k's v (need not be unit; a zero row moves nothing).
     Each run's row is what a net of that run alone gives, bit for bit: its norm is taken as one
     vector's, and everything else is elementwise or per run."""
     theta = net.get()  # (K, size)

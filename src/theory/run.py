@@ -54,9 +54,9 @@ class TheorySettings:
 
 def theory_metrics(at_init: dict[str, float], final: float, batch: int) -> dict:
     """{'sharpness_init', 'noise_scale_init', 'noise_scale_final'} of a run, None where not
-    finite (`at_init`: its `initial_measurements`, {} when the theory is off: then {};
-    `final`: its B_simple at the end, from `final_noise_scales`, nan if the run diverged).
-    Logs them in a `theory at batch size` line."""
+    finite; {} when the theory is off (`at_init`, the run's `initial_measurements`, is then {}).
+    `final`: its B_simple at the end, from `final_noise_scales`, nan if the run diverged. Logs
+    them in a `theory at batch size` line."""
     if not at_init:
         return {}
     values = {k: _finite_or_none(v) for k, v in {**at_init, "noise_scale_final": final}.items()}
@@ -86,8 +86,9 @@ def initial_measurements(cfgs: list[DictConfig], data: Any, runs: list[Settings]
     measured: list[str] = []
 
     def measure(name: str, keys: list[str]) -> list[float]:
+        # The first run of each network still to measure (reversed: the first one is kept).
         first = {network + names[name]: k for k, network in reversed(list(enumerate(networks)))}
-        todo = [first[key] for key in keys]  # a run of each network still to measure
+        todo = [first[key] for key in keys]
         measured.append(f"{name} of {len(todo)} net{'s' if len(todo) > 1 else ''}")
         net = float64_net([cfgs[k] for k in todo], data, [runs[k].seed for k in todo])
         with blas_controller().limit(limits=1):  # threads only slow these small products down
