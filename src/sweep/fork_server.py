@@ -9,6 +9,7 @@ in parallel with the parent's composition of the sweep, and forks each worker re
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing.forkserver as forkserver
 import os
 import sys
@@ -20,6 +21,9 @@ from joblib._parallel_backends import LokyBackend
 from joblib.externals.loky.backend.context import get_start_method, set_start_method
 from omegaconf import DictConfig, OmegaConf
 
+from src.sweep import worker_imports  # for its names: it imports only where its variable is set
+
+log = logging.getLogger(__name__)
 JOBLIB_LAUNCHER = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 LAUNCHER_JOB = "hydra_plugins.hydra_joblib_launcher._core"  # the function a worker runs
 
@@ -34,11 +38,16 @@ def start_fork_server(config: DictConfig) -> None:
     workers = LokyBackend().effective_n_jobs(launcher.get("n_jobs") or -1)
     if workers < 2:  # joblib runs the jobs in this process
         return
-    forkserver.set_forkserver_preload(preload(config))
+    forkserver.set_forkserver_preload([worker_imports.__name__])  # it imports the others
     # Loky gives its own workers these (one BLAS thread per core and worker); forked workers
     # inherit the server's environment instead.
-    with _environ(worker_threads(workers)):
-        forkserver.ensure_running()  # starts importing now, while the sweep is composed
+    names = {worker_imports.VARIABLE: ",".join(preload(config))}
+    try:
+        with _environ({**worker_threads(workers), **names}):
+            forkserver.ensure_running()  # starts importing now, while the sweep is composed
+    except OSError as err:  # no server: loky starts its workers as it always does
+        log.warning(f"workers start without a fork server ({err})")
+        return
     if method is None:
         set_start_method("forkserver")
 

@@ -13,7 +13,9 @@ from omegaconf import OmegaConf, open_dict
 
 from src.sweep import fork_server
 from src.sweep.fork_server import JOBLIB_LAUNCHER, LAUNCHER_JOB, preload, worker_threads
+from src.sweep.worker_imports import VARIABLE
 from tests.conftest import compose_config
+from tests.sweep.test_sweep_run import sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,10 +61,25 @@ def test_only_the_joblib_launchers_workers_are_forked(monkeypatch, launcher, met
     assert calls == expected
 
 
+def test_the_servers_imports_go_past_a_module_that_fails(tmp_path):
+    """The fork server itself stops at a module raising anything but ImportError, and then no
+    worker starts: its imports skip such a module (a worker meets the error on its own)."""
+    (tmp_path / "broken_target.py").write_text("raise RuntimeError('cannot be imported')\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+           VARIABLE: "broken_target,no_such_module,colorsys"}  # fmt: skip
+    code = ("import sys, src.sweep.worker_imports; "
+            "print(sorted(set(sys.modules) & {'colorsys', 'broken_target'}))")  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['colorsys']"
+
+
 WORKER_PROBE = """
 import json, os, sys
 from joblib import Parallel, delayed
 from tests.conftest import compose_config
+from tests.sweep.test_sweep_run import sweep
 from omegaconf import open_dict
 from src.sweep.fork_server import JOBLIB_LAUNCHER, start_fork_server
 
@@ -88,3 +105,14 @@ def test_workers_come_from_the_server_preloaded_and_with_one_blas_thread():
     for ppid, threads, preloaded in workers:
         assert ppid != parent  # forked by the server, not started by this process
         assert threads == str(max(os.cpu_count() // 2, 1)) and preloaded
+
+
+@pytest.mark.slow
+def test_a_target_that_cannot_be_imported_fails_its_cells_not_the_sweep(tmp_path, monkeypatch):
+    (tmp_path / "broken_target.py").write_text("raise RuntimeError('cannot be imported')\n")
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{ROOT}")
+    proc = sweep(tmp_path / "sweep", "optimizer.lr=0.1,0.2", "dataset._target_=broken_target.X",
+                 "trainer.epochs=1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    outcomes = [json.loads(p.read_text())["outcome"] for p in tmp_path.glob("sweep/*/metrics.json")]
+    assert outcomes == ["error", "error"]
