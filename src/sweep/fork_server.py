@@ -21,10 +21,11 @@ from joblib._parallel_backends import LokyBackend
 from joblib.externals.loky.backend.context import get_start_method, set_start_method
 from omegaconf import DictConfig, OmegaConf
 
+from hydra_plugins.trainmap_stack_sweeper._bins import JOBLIB
+from hydra_plugins.trainmap_stack_sweeper._stacks import worker_count
 from src.sweep import worker_imports  # for its names: it imports only where its variable is set
 
 log = logging.getLogger(__name__)
-JOBLIB_LAUNCHER = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
 LAUNCHER_JOB = "hydra_plugins.hydra_joblib_launcher._core"  # the function a worker runs
 
 
@@ -33,9 +34,9 @@ def start_fork_server(config: DictConfig) -> None:
     launchers, when one job runs at a time (no workers), or when the user chose loky's start
     method. A later sweep of the process reuses the server."""
     launcher, method = config.hydra.launcher, get_start_method()
-    if launcher.get("_target_") != JOBLIB_LAUNCHER or method not in (None, "forkserver"):
+    if launcher.get("_target_") != JOBLIB or method not in (None, "forkserver"):
         return
-    workers = LokyBackend().effective_n_jobs(launcher.get("n_jobs") or -1)
+    workers = worker_count(launcher.get("n_jobs"))  # as the stacked sweeper counts them
     if workers < 2:  # joblib runs the jobs in this process
         return
     forkserver.set_forkserver_preload([worker_imports.__name__])  # it imports the others
@@ -82,7 +83,8 @@ def worker_threads(workers: int) -> dict[str, str]:
     """The thread limits joblib's loky backend sets in each worker's environment."""
     threads = str(max(cpu_count() // workers, 1))
     limits = {var: os.environ.get(var, threads) for var in LokyBackend.MAX_NUM_THREADS_VARS}
-    return {**limits, LokyBackend.TBB_ENABLE_IPC_VAR: os.environ.get("ENABLE_IPC", "1")}
+    ipc = LokyBackend.TBB_ENABLE_IPC_VAR
+    return {**limits, ipc: os.environ.get(ipc, "1")}
 
 
 @contextlib.contextmanager

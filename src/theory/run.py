@@ -72,7 +72,8 @@ def initial_measurements(cfgs: list[DictConfig], data: Any, runs: list[Settings]
     `settings.enabled` is false): measured once per sweep for each network, seed and batch size
     (`src.theory.cache`), those not stored yet together, as one float64 stack of their nets.
     `runs`: the runs' settings; `configs`: `cfgs` as plain data. Logs the seconds in a `theory
-    at batch size` line when anything was measured."""
+    at batch size` line, the same whether the values were measured or read (a stack's log does
+    not depend on what other processes of its sweep did first)."""
     if not settings.enabled:
         return [{} for _ in cfgs]
     started = time.perf_counter()
@@ -83,23 +84,25 @@ def initial_measurements(cfgs: list[DictConfig], data: Any, runs: list[Settings]
              "noise_scale_init": "|noise_scale_init"}  # fmt: skip
     measures = {"sharpness_init": lambda net: sharpness_at(net, x, y, batch, settings.batches),
                 "noise_scale_init": lambda net: noise_at(net, x, y, settings)}  # fmt: skip
-    measured: list[str] = []
+    # The nets measured, by their runs: when both measurements are due (a new network), one
+    # net serves both (λ's products leave its weights as they were, bit for bit).
+    nets: dict[tuple[int, ...], FlatNet] = {}
 
     def measure(name: str, keys: list[str]) -> list[float]:
         # The first run of each network still to measure (reversed: the first one is kept).
         first = {network + names[name]: k for k, network in reversed(list(enumerate(networks)))}
-        todo = [first[key] for key in keys]
-        measured.append(f"{name} of {len(todo)} net{'s' if len(todo) > 1 else ''}")
-        net = float64_net([cfgs[k] for k in todo], data, [runs[k].seed for k in todo])
+        todo = tuple(first[key] for key in keys)
+        if todo not in nets:
+            nets[todo] = float64_net([cfgs[k] for k in todo], data, [runs[k].seed for k in todo])
         with blas_controller().limit(limits=1):  # threads only slow these small products down
-            return measures[name](net)
+            return measures[name](nets[todo])
 
     folder = sweep_folder()
     values = {name: cached([n + suffix for n in networks], partial(measure, name), folder)
               for name, suffix in names.items()}  # fmt: skip
-    if measured:
-        log.info(f"theory at batch size {batch}: at init, {' and '.join(measured)} for "
-                 f"{len(cfgs)} runs ({time.perf_counter() - started:.3f} s)")  # fmt: skip
+    log.info(f"theory at batch size {batch}: sharpness_init and noise_scale_init of {len(cfgs)} "
+             f"runs, read or measured (new networks together) "
+             f"({time.perf_counter() - started:.3f} s)")  # fmt: skip
     return [{name: values[name][n + names[name]] for name in names} for n in networks]
 
 

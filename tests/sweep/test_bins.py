@@ -24,9 +24,9 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
 from src.sweep.stack_job import stacks_of
+from tests.sweep.test_stacks import STACKABLE
 from tests.sweep.test_sweep_run import sweep
 
-STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["activation", "trainer.batch_size", "optimizer.lr"]
 GROUPS = {"activation"}.__contains__
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf, open_dict
 
+from hydra_plugins.trainmap_stack_sweeper._bins import JOBLIB
 from src.sweep import fork_server
-from src.sweep.fork_server import JOBLIB_LAUNCHER, LAUNCHER_JOB, preload, worker_threads
+from src.sweep.fork_server import LAUNCHER_JOB, preload, worker_threads
 from src.sweep.worker_imports import VARIABLE
 from tests.conftest import compose_config
 from tests.sweep.test_sweep_run import sweep
@@ -44,10 +45,10 @@ def test_workers_get_the_thread_limits_loky_would_give_them(monkeypatch):
 
 @pytest.mark.parametrize(
     ("launcher", "method", "starts"),
-    [({"_target_": JOBLIB_LAUNCHER, "n_jobs": 2}, None, True),
-     ({"_target_": JOBLIB_LAUNCHER, "n_jobs": 2}, "forkserver", True),  # a later sweep
-     ({"_target_": JOBLIB_LAUNCHER, "n_jobs": 1}, None, False),  # no workers
-     ({"_target_": JOBLIB_LAUNCHER, "n_jobs": 2}, "loky", False),  # the user's choice
+    [({"_target_": JOBLIB, "n_jobs": 2}, None, True),
+     ({"_target_": JOBLIB, "n_jobs": 2}, "forkserver", True),  # a later sweep
+     ({"_target_": JOBLIB, "n_jobs": 1}, None, False),  # no workers
+     ({"_target_": JOBLIB, "n_jobs": 2}, "loky", False),  # the user's choice
      ({"_target_": "hydra_plugins.x.SubmititLauncher"}, None, False)],
 )  # fmt: skip
 def test_only_the_joblib_launchers_workers_are_forked(monkeypatch, launcher, method, starts):
@@ -81,14 +82,15 @@ from joblib import Parallel, delayed
 from tests.conftest import compose_config
 from tests.sweep.test_sweep_run import sweep
 from omegaconf import open_dict
-from src.sweep.fork_server import JOBLIB_LAUNCHER, start_fork_server
+from hydra_plugins.trainmap_stack_sweeper._bins import JOBLIB
+from src.sweep.fork_server import start_fork_server
 
 def probe():
     return [os.getppid(), os.environ.get("OPENBLAS_NUM_THREADS"), "src.build" in sys.modules]
 
 config = compose_config()
 with open_dict(config):
-    config.hydra = {"launcher": {"_target_": JOBLIB_LAUNCHER, "n_jobs": 2}}
+    config.hydra = {"launcher": {"_target_": JOBLIB, "n_jobs": 2}}
 import src.build  # as the entry point has, at a sweep's start; a spawned worker would not
 start_fork_server(config)
 print(json.dumps([os.getpid(), Parallel(n_jobs=2, backend="loky")(delayed(probe)() for _ in "ab")]))
