@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 
 from ._stacks import (
-    STACK_KEY,
     UNQUOTABLE,
     Cell,
     assign,
     form_stacks,
     is_choice,
-    quoted_runs,
     stack_job,
+    stack_override,
 )
 
 JOBLIB = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
@@ -39,9 +38,8 @@ def binned_jobs(
     jobs = []
     for taken in assign(stacks, keys, workers):
         head = stacks[taken[0]][0]
-        spec = ",".join(f"[{num},{quoted_runs(_runs(stacks[num], head, keys, stackable))}]"
-                        for num in taken)  # fmt: skip
-        jobs.append([*head, f"{STACK_KEY}=[{spec}]"])
+        spec = [[num, *_runs(stacks[num], head, keys, stackable)] for num in taken]
+        jobs.append([*head, stack_override(spec)])
     return jobs
 
 
@@ -50,7 +48,7 @@ def mergeable(
     is_group: Callable[[str], bool],
 ) -> bool:  # fmt: skip
     """Whether every key outside `stackable` whose value varies is a plain value (no group, no
-    deletion), and no value holds what a quoted list could not carry back."""
+    deletion), and no value holds what the quoted spec could not carry back."""
     if any(mark in item for cell in cells for item in cell for mark in UNQUOTABLE):
         return False
     varying = {i for i in range(len(keys)) if len({cell[i] for cell in cells}) > 1}

@@ -6,6 +6,7 @@ every cell (the Cartesian product BasicSweeper expands). Pure functions, no Hydr
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Collection, Sequence
@@ -15,7 +16,7 @@ Cell = list[str]
 STACK_KEY = "hydra.sweeper.stack"
 PER_JOB_FOLDERS = ("hydra.job.num", "hydra.job.id")  # a subdir naming jobs, not cells
 BATCH_KEY = "trainer.batch_size"  # a run's updates per epoch go as 1 / its value
-UNQUOTABLE = ("'", "\\")  # values the job could not get back from a quoted list: never stacked
+UNQUOTABLE = ("'", "\\")  # values the job could not get back from its quoted spec: never stacked
 
 
 # Relative costs, in one run's updates at batch size 1 (measured on the default net, idle cores:
@@ -103,13 +104,19 @@ def stack_job(stack: list[Cell], keys: Sequence[str], stackable: Collection[str]
     if len(stack) == 1:
         return stack[0]
     positions = [i for i, key in enumerate(keys) if key in stackable]
-    runs = quoted_runs([[cell[i] for i in positions] for cell in stack])
-    return [*stack[0], f"{STACK_KEY}=[{runs}]"]
+    return [*stack[0], stack_override([[cell[i] for i in positions] for cell in stack])]
 
 
-def quoted_runs(runs: list[list[str]]) -> str:
-    """`['a=1','b=2'],['a=3','b=4']`: runs' overrides as lists in Hydra's override grammar."""
-    return ",".join("[" + ",".join(f"'{item}'" for item in run) + "]" for run in runs)
+def stack_override(spec: list) -> str:
+    """`hydra.sweeper.stack='<spec as JSON>'`: a job's runs' overrides as one quoted string.
+
+    As a list of quoted overrides, Hydra would parse every item and build a config node for
+    each, in the parent and again in the worker: ~0.35 s more per composition for a job of 528
+    runs (measured), where one string is one token and one node. Cells with a value that holds
+    a single quote or a backslash are never stacked (UNQUOTABLE); JSON's own escapes (`\\"`)
+    come back unchanged from a single-quoted string.
+    """
+    return f"{STACK_KEY}='{json.dumps(spec, ensure_ascii=False, separators=(',', ':'))}'"
 
 
 def worker_count(n_jobs: object) -> int:

@@ -1,15 +1,17 @@
 """One job of a sweep: a single cell, or a stack of cells trained together.
 
 A stack job is composed by Hydra as its first cell, with `hydra.sweeper.stack` listing every
-cell's stackable overrides (`hydra_plugins.trainmap_stack_sweeper`). Each cell's config is
-derived from that one composition by applying its overrides with OmegaConf, as Hydra would,
-and its folder gets the same `.hydra/` files a job of its own would have written.
+cell's stackable overrides, as a JSON string (`hydra_plugins.trainmap_stack_sweeper`). Each
+cell's config is derived from that one composition by applying its overrides with OmegaConf,
+as Hydra would, and its folder gets the same `.hydra/` files a job of its own would have
+written.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import os
 import pickle
@@ -22,7 +24,7 @@ import yaml
 from hydra._internal.config_loader_impl import get_overrides_dirname
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict, read_write
 from omegaconf._utils import OmegaConfDumper
 from threadpoolctl import threadpool_limits
 
@@ -32,6 +34,7 @@ from src.sweep.worker import Train, quiet_console, run_cell
 
 log = logging.getLogger(__name__)
 STACK_OVERRIDE = "hydra.sweeper.stack="
+DIRNAME = "${hydra.job.override_dirname}"  # the default `hydra.sweep.subdir`: Hydra's and ours
 TrainStack = Callable[[list[DictConfig], list[Path]], list[dict[str, Any]]]
 TaskFunction = TypeVar("TaskFunction", bound=Callable[..., Any])
 
@@ -72,18 +75,22 @@ class StackJob:
     def __init__(self, cfg: DictConfig, hydra: DictConfig) -> None:
         self.pickled = pickle.dumps(cfg)  # each cell gets a copy: unpickling is 4x a deepcopy
         self.root = copy.deepcopy(hydra)  # one working copy, rewritten for each cell in turn
-        self.head = [parse_override(line) for line in hydra.hydra.overrides.task]
+        self.head = [parse_override(line) for line in _lines(hydra.hydra.overrides.task)]
         self.sweep_dir = str(hydra.hydra.sweep.dir)
         node = self.root.hydra
         with read_write(node), open_dict(node):
             node.overrides.hydra = [
-                h for h in node.overrides.hydra if not h.startswith(STACK_OVERRIDE)
+                h for h in _lines(node.overrides.hydra) if not h.startswith(STACK_OVERRIDE)
             ]
             node.sweeper.stack = None
         self.config_yaml = SectionedYaml(cfg)
         self.hydra_yaml = SectionedYaml(node, wrapper="hydra")
         # Sections of the Hydra config every cell rewrites, and any a cell's own override set.
         self.hydra_changed = {"job", "runtime", "overrides"}
+        # How folders are named, resolved once (each resolution parses its interpolations):
+        # what every cell without `hydra.*` overrides of its own shares with the job.
+        self.naming = OmegaConf.to_container(node.job.config.override_dirname, resolve=True)
+        self.subdir_is_dirname = OmegaConf.to_container(node.sweep)["subdir"] == DIRNAME
 
     def derive(self, overrides: list[str], num: int | None = None) -> Run:
         """The cell whose overrides differ from the job's own in `overrides` (its stackable
@@ -101,35 +108,60 @@ class StackJob:
             if not override.key_or_group.startswith("hydra."):
                 OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
         task = [mine.get(o.get_key_element(), o) for o in self.head]
+        lines = [o.input_line for o in task]
         node = self.root.hydra
         with read_write(node), open_dict(node):
             _set_hydra(self.root, own_hydra)
+            job = node.job
             if num is not None:  # as the joblib launcher numbers its jobs
-                node.job.num, node.job.id = num, f"{node.job.name}_{num}"
-            node.overrides.task = [o.input_line for o in task]
-            naming = OmegaConf.to_container(node.job.config.override_dirname, resolve=True)
-            node.job.override_dirname = get_overrides_dirname(overrides=task, **naming)
-            out_dir = os.path.abspath(os.path.join(self.sweep_dir, str(node.sweep.subdir)))
+                job.num, job.id = num, f"{job.name}_{num}"
+            node.overrides.task = lines
+            naming = self.naming
+            if own_hydra:  # it may name folders its own way
+                naming = OmegaConf.to_container(job.config.override_dirname, resolve=True)
+            dirname = job.override_dirname = get_overrides_dirname(overrides=task, **naming)
+            subdir = dirname if self.subdir_is_dirname and not own_hydra else _subdir(cfg, node)
+            out_dir = os.path.abspath(os.path.join(self.sweep_dir, subdir))
             node.runtime.output_dir = out_dir
         files = {}
-        if node.output_subdir is not None:  # what Hydra writes for a job of its own
+        subdir = node.output_subdir
+        if subdir is not None:  # what Hydra writes for a job of its own
             changed = {o.key_or_group.split(".")[0] for o in mine.values()} - {"hydra"}
             files = {
-                f"{node.output_subdir}/config.yaml": self.config_yaml.text(cfg, changed),
-                f"{node.output_subdir}/hydra.yaml": self.hydra_yaml.text(node, self.hydra_changed),
-                f"{node.output_subdir}/overrides.yaml": to_yaml(node.overrides.task),
+                f"{subdir}/config.yaml": self.config_yaml.text(cfg, changed),
+                f"{subdir}/hydra.yaml": self.hydra_yaml.text(node, self.hydra_changed),
+                f"{subdir}/overrides.yaml": _dump(lines),  # to_yaml of the list just set
             }
         return Run(cfg, Path(out_dir), files)
+
+
+def _subdir(cfg: DictConfig, hydra: DictConfig) -> str:
+    """`hydra.sweep.subdir` of a cell as Hydra resolves it: against the cell's whole config, so
+    it may name task keys (`lr${optimizer.lr}`), which the Hydra config alone does not hold."""
+    with read_write(cfg), open_dict(cfg):
+        cfg.hydra = hydra  # a copy, grafted for the lookup only
+        try:
+            return str(cfg.hydra.sweep.subdir)
+        finally:
+            del cfg["hydra"]
 
 
 def _set_hydra(root: DictConfig, overrides: list[Override]) -> None:
     """Apply a cell's own `hydra.*` overrides to its Hydra config and record them in place of
     the first cell's (the job's own)."""
+    if not overrides:
+        return
     lines = {o.key_or_group: o.input_line for o in overrides}
     for override in overrides:
         OmegaConf.update(root, override.key_or_group, override.value(), merge=True)
-    recorded = root.hydra.overrides.hydra
+    recorded = _lines(root.hydra.overrides.hydra)
     root.hydra.overrides.hydra = [lines.get(h.split("=", 1)[0], h) for h in recorded]
+
+
+def _lines(overrides: ListConfig) -> list[str]:
+    """Override lines as written: a line such as `hydra.sweep.subdir=lr${optimizer.lr}` reads
+    as an interpolation, which the Hydra config alone cannot resolve."""
+    return OmegaConf.to_container(overrides, resolve=False)
 
 
 class _FastDumper(getattr(yaml, "CDumper", yaml.Dumper)):  # type: ignore[misc]
@@ -234,13 +266,14 @@ def _stack(job: StackJob, k: int, num: int | None, overrides: list[list[str]],
     return done
 
 
-def stacks_of(spec: Any) -> list[tuple[int | None, list[list[str]]]]:
-    """(job number, each run's overrides) per stack of a job's `hydra.sweeper.stack`: a list
-    of runs, or [[job number, run, run, ...], ...] for a job of several stacks (`None`: the
-    job's own number)."""
-    if isinstance(spec[0][0], int):
-        return [(int(stack[0]), [list(run) for run in stack[1:]]) for stack in spec]
-    return [(None, [list(run) for run in spec])]
+def stacks_of(spec: str) -> list[tuple[int | None, list[list[str]]]]:
+    """(job number, each run's overrides) per stack of a job's `hydra.sweeper.stack`, a JSON
+    string: a list of runs, or [[job number, run, run, ...], ...] for a job of several stacks
+    (`None`: the job's own number)."""
+    stacks = json.loads(spec)
+    if isinstance(stacks[0][0], int):
+        return [(int(stack[0]), [list(run) for run in stack[1:]]) for stack in stacks]
+    return [(None, [list(run) for run in stacks])]
 
 
 def _report(results: list[tuple[Path, dict[str, Any]]], task: Task) -> None:

@@ -11,6 +11,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from src.repair import launch
 from src.repair.launch import launch_round, stacked_attempts
 from src.results import read_metrics
+from src.sweep.stack_job import stacks_of
 from tests.repair.test_launch import write_hydra_yaml
 
 STACK = "hydra.sweeper.stack="
@@ -20,7 +21,7 @@ def folders(job: list[str]) -> list[str]:
     """The attempt folders a job trains: each stack entry's subdir, or the job's own."""
     parse = OverridesParser.create().parse_overrides
     if job[-1].startswith(STACK):
-        entries = parse([job[-1]])[0].value()
+        entries = [run for _, runs in stacks_of(parse([job[-1]])[0].value()) for run in runs]
         return [o.value() for entry in entries for o in parse(entry) if "subdir" in o.key_or_group]
     return [o.value() for o in parse(job) if o.key_or_group == "hydra.sweep.subdir"]
 

@@ -39,8 +39,11 @@ def hydra_part(root: DictConfig) -> dict:
     return container
 
 
-def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
+# Hydra's default folder names, and names from task keys (resolved against the whole config)
+@pytest.mark.parametrize("subdir", [None, "lr${optimizer.lr}_m${optimizer.momentum}"])
+def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path, subdir):
     sweep = [*SWEEP, f"hydra.sweep.dir={tmp_path}"]
+    sweep += [f"hydra.sweep.subdir={subdir}"] if subdir else []
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         master = loader.load_configuration("config", sweep, RunMode.MULTIRUN)
@@ -56,19 +59,21 @@ def test_derived_configs_equal_hydras_composition_of_each_cell(tmp_path):
         for stack in stacks:
             job = loader.load_sweep_config(master, stack_job(stack, keys, STACKABLE_KEYS))
             stack_job_ = StackJob(*split(job))
-            for cell, overrides in zip(stack, job.hydra.sweeper.stack):
+            [(_, runs)] = stacks_of(job.hydra.sweeper.stack)
+            for cell, overrides in zip(stack, runs):
                 run = stack_job_.derive(list(overrides))
-                own_task, own_hydra = split(loader.load_sweep_config(master, cell))
+                own = loader.load_sweep_config(master, cell)
+                folder = str(own.hydra.sweep.subdir)  # as Hydra resolves it in the job
+                own_task, own_hydra = split(own)
                 assert OmegaConf.to_container(run.cfg) == OmegaConf.to_container(own_task)
                 assert run.cfg == own_task  # the values train() reads, too
                 hydra = OmegaConf.create(run.files[".hydra/hydra.yaml"])
                 assert hydra_part(hydra) == hydra_part(own_hydra)
-                dirname = own_hydra.hydra.job.override_dirname
-                assert run.out_dir == tmp_path / dirname
-                assert hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / dirname)
+                assert run.out_dir == tmp_path / folder
+                assert hydra.hydra.runtime.output_dir == os.path.abspath(tmp_path / folder)
                 assert OmegaConf.create(run.files[".hydra/overrides.yaml"]) == cell
                 assert OmegaConf.create(run.files[".hydra/config.yaml"]) == own_task
-                own_hydra.hydra.runtime.output_dir = os.path.abspath(tmp_path / dirname)
+                own_hydra.hydra.runtime.output_dir = os.path.abspath(tmp_path / folder)
                 # Text for text what Hydra writes for a job of its own (`OmegaConf.save`)
                 assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
                 assert run.files[".hydra/config.yaml"] == OmegaConf.to_yaml(own_task)
@@ -221,8 +226,9 @@ def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_pat
         master = loader.load_configuration("config", base, RunMode.MULTIRUN)
         job = loader.load_sweep_config(master, stack_job(cells, keys, stackable))
         stack = StackJob(*split(job))
+        [(_, runs)] = stacks_of(job.hydra.sweeper.stack)
         for cell, name in zip(cells, ("a,b=1.repair1", "c.repair2")):
-            run = stack.derive(list(job.hydra.sweeper.stack[cells.index(cell)]))
+            run = stack.derive(runs[cells.index(cell)])
             own_task, own_hydra = split(loader.load_sweep_config(master, cell))
             assert run.out_dir == tmp_path / name
             assert run.cfg == own_task and "hydra" not in run.cfg
@@ -246,7 +252,7 @@ def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monk
 
     monkeypatch.setattr(module, "StackJob", lambda cfg, hydra: "job")
     monkeypatch.setattr(module, "_stack", fake_stack)
-    spec = [[3, ["optimizer.lr=1"]], [4, ["optimizer.lr=2"]]]  # two stacks: job numbers 3, 4
+    spec = '[[3, ["optimizer.lr=1"]], [4, ["optimizer.lr=2"]]]'  # two stacks: jobs 3 and 4
     hydra = OmegaConf.create({"hydra": {"sweeper": {"stack": spec}}})
     with pytest.raises(ValueError, match="cannot derive stack 0"):  # Hydra reports it ...
         module.run_job(OmegaConf.create({}), hydra, task=None)

@@ -23,10 +23,12 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     makespan,
     split_evenly,
     stack_job,
+    stack_override,
     task_stackable_keys,
     worker_count,
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
+from src.sweep.stack_job import stacks_of
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -101,8 +103,19 @@ def test_stack_job_is_the_first_cell_plus_every_cells_stackable_overrides():
     assert job[:3] == stack[0]
     (parsed,) = OverridesParser.create().parse_overrides(job[3:])
     assert parsed.key_or_group == STACK_KEY
-    assert parsed.value() == [cell[1:] for cell in stack]  # what the job reads back
+    assert stacks_of(parsed.value()) == [(None, [cell[1:] for cell in stack])]  # as the job reads
     assert stack_job(stack[:1], KEYS, STACKABLE) == stack[0]  # a single cell is a plain job
+
+
+@pytest.mark.parametrize(
+    "value", ['"a,b=1.repair1"', "[1,2]", "{a: 1}", "a b", "tab\there", "é", "null", "1e-4", "x=y"]
+)
+def test_the_stack_override_carries_any_stackable_value_back(value):
+    spec = [[3, [f"k={value}", "j=1"], ["j=2"]], [5, [f"k={value}"]]]
+    (parsed,) = OverridesParser.create().parse_overrides([stack_override(spec)])
+    assert parsed.key_or_group == STACK_KEY and isinstance(parsed.value(), str)  # one node
+    assert stacks_of(parsed.value()) == [(3, [[f"k={value}", "j=1"], ["j=2"]]),
+                                         (5, [[f"k={value}"]])]  # fmt: skip
 
 
 @pytest.mark.parametrize(("n_jobs", "expected"), [(None, 1), (1, 1), (3, 3), ("x", 1)])
@@ -126,7 +139,7 @@ def test_the_sweeper_launches_stack_jobs_in_batches():
     assert [len(batch) for batch in batches] == [3, 1]
     assert batches[0][0] == [
         "trainer.batch_size=1", "optimizer.lr=0.1", "trainer.epochs=2",
-        "hydra.sweeper.stack=[['optimizer.lr=0.1'],['optimizer.lr=1']]",
+        """hydra.sweeper.stack='[["optimizer.lr=0.1"],["optimizer.lr=1"]]'""",
     ]  # fmt: skip
     assert batches[0][1] == ["trainer.batch_size=1", "optimizer.lr=10", "trainer.epochs=2"]
     sweeper.stackable = frozenset()  # any other task: BasicSweeper's cells
