@@ -107,7 +107,7 @@ def stack_job(stack: list[Cell], keys: Sequence[str], stackable: Collection[str]
     return [*stack[0], stack_override([[cell[i] for i in positions] for cell in stack])]
 
 
-def stack_override(spec: list) -> str:
+def stack_override(spec: list | dict) -> str:
     """`hydra.sweeper.stack='<spec as JSON>'`: a job's runs' overrides as one quoted string.
 
     As a list of quoted overrides, Hydra would parse every item and build a config node for

@@ -9,6 +9,9 @@ own. With the joblib launcher, whose workers are known, each worker's stacks for
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,7 +67,16 @@ class StackSweeper(BasicSweeper):
         workers = worker_count(OmegaConf.select(self.config, "hydra.launcher.n_jobs"))
         launcher = OmegaConf.select(self.config, "hydra.launcher._target_")
         if max_batch_size is None and launcher == JOBLIB:  # one job per worker
-            jobs = binned_jobs(cells, self.stackable, self.max_stack, workers, group_test(self))
+            jobs = binned_jobs(cells, self.stackable, self.max_stack, workers, group_test(self),
+                               claims=_claims_folder())  # fmt: skip
         else:  # workers unknown (e.g. an array job per stack) or launches of a set size
             jobs = stacked_jobs(cells, self.stackable, self.max_stack, workers)
         return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
+
+
+def _claims_folder() -> str:
+    """A new folder for one launch's jobs to claim stacks in, removed when this process exits
+    (the launch's jobs have ended by then)."""
+    folder = tempfile.mkdtemp(prefix="trainmap-stacks-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

@@ -228,8 +228,8 @@ def save(run: Run) -> None:
 
 
 def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, dict[str, Any]]]:
-    """Run the job's cell, or every cell of its stack(s); log and return (folder, metrics) per
-    cell.
+    """Run the job's cell, or every cell of its stack(s) (of the stacks it shares with the
+    launch's other jobs, those it claims first); log and return (folder, metrics) per cell.
 
     Never raises for a failed run: its cell records `error`.
     """
@@ -242,7 +242,10 @@ def run_job(cfg: DictConfig, hydra: DictConfig, task: Task) -> list[tuple[Path, 
     job = StackJob(cfg, hydra)
     results: list[tuple[Path, dict[str, Any]]] = []
     failed: Exception | None = None
+    claims = claims_of(spec)
     for k, (num, overrides) in enumerate(stacks_of(spec)):
+        if k and not claim(claims, num):  # its first stack is its own; another job took this
+            continue
         try:
             results += _stack(job, k, num, overrides, task)
         except Exception as err:  # a stack that cannot even be set up: Hydra reports it once
@@ -268,12 +271,31 @@ def _stack(job: StackJob, k: int, num: int | None, overrides: list[list[str]],
 
 def stacks_of(spec: str) -> list[tuple[int | None, list[list[str]]]]:
     """(job number, each run's overrides) per stack of a job's `hydra.sweeper.stack`, a JSON
-    string: a list of runs, or [[job number, run, run, ...], ...] for a job of several stacks
-    (`None`: the job's own number)."""
+    string: a list of runs, or for a job of several stacks {"claims": folder, "stacks": [[job
+    number, run, run, ...], ...]} (`None`: the job's own number)."""
     stacks = json.loads(spec)
-    if isinstance(stacks[0][0], int):
-        return [(int(stack[0]), [list(run) for run in stack[1:]]) for stack in stacks]
+    if isinstance(stacks, dict):
+        return [(int(stack[0]), [list(run) for run in stack[1:]]) for stack in stacks["stacks"]]
     return [(None, [list(run) for run in stacks])]
+
+
+def claims_of(spec: str) -> Path | None:
+    """The folder in which the jobs of a launch claim the stacks they share (None: no sharing,
+    the job trains all its stacks)."""
+    stacks = json.loads(spec)
+    return Path(stacks["claims"]) if isinstance(stacks, dict) else None
+
+
+def claim(claims: Path | None, num: int | None) -> bool:
+    """Whether this job is to train stack `num`: the first job to create the stack's file in
+    `claims` is (creating a file that must not exist is atomic); without `claims`, this one."""
+    if claims is None:
+        return True
+    try:
+        os.close(os.open(claims / str(num), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _report(results: list[tuple[Path, dict[str, Any]]], task: Task) -> None:

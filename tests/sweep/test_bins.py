@@ -1,4 +1,4 @@
-"""With the joblib launcher, the stacks each worker would take form one job."""
+"""With the joblib launcher, each worker gets one job: a stack of its own, then the shared ones."""
 
 from __future__ import annotations
 
@@ -19,16 +19,16 @@ from hydra_plugins.trainmap_stack_sweeper._bins import JOBLIB, binned_jobs
 from hydra_plugins.trainmap_stack_sweeper._stacks import (
     STACK_KEY,
     form_stacks,
-    makespan,
     stacked_jobs,
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
-from src.sweep.stack_job import stacks_of
+from src.sweep.stack_job import claims_of, stacks_of
 from tests.sweep.test_stacks import STACKABLE
 from tests.sweep.test_sweep_run import sweep
 
 KEYS = ["activation", "trainer.batch_size", "optimizer.lr"]
 GROUPS = {"activation"}.__contains__
+CLAIMS = "/nonexistent/claims"  # where jobs would claim stacks; no job runs in these tests
 
 
 def grid(activations, batch_sizes, lrs) -> list[list[str]]:
@@ -44,39 +44,36 @@ def spec_of(job: list[str]) -> list[tuple[int | None, list[list[str]]]]:
     return stacks_of(override.value())
 
 
-def test_each_worker_gets_one_job_of_the_stacks_it_would_take():
+def test_each_worker_gets_a_job_of_its_own_stack_then_of_every_stack_opening_no_job(tmp_path):
     cells = grid(["relu"], [1, 4, 16, 64, 256], ["0.1", "1", "10"])
     stacks = form_stacks(cells, KEYS, STACKABLE, 64, 2)
-    jobs = binned_jobs(cells, STACKABLE, 64, 2, GROUPS)
+    jobs = binned_jobs(cells, STACKABLE, 64, 2, GROUPS, claims=str(tmp_path))
     assert len(stacks) == 5 and len(jobs) == 2
-    taken = []
     for index, job in enumerate(jobs):
         spec = spec_of(job)
-        assert job[:3] == stacks[index][0] and spec[0][0] == index  # numbered as its own job
+        assert job[:3] == stacks[index][0]  # its own stack (one of the costliest) first ...
+        assert [num for num, _ in spec] == [index, 2, 3, 4]  # ... then the shared, costliest first
+        assert claims_of(OverridesParser.create().parse_overrides(job[3:])[0].value()) == tmp_path
         for num, runs in spec:
             head = job[:3]
             assert len(runs) == len(stacks[num])
             for cell, run in zip(stacks[num], runs):  # what differs from the job's own cell
                 assert run == [item for item, mine in zip(cell, head)
                                if item != mine or item.startswith("optimizer.lr")]  # fmt: skip
-            taken.append(num)
-    assert sorted(taken) == list(range(5))
-    loads = [[stacks[num] for num, _ in spec_of(job)] for job in jobs]
-    assert max(makespan(load, KEYS, 1) for load in loads) == makespan(stacks, KEYS, 2)
 
 
 def test_stacks_that_differ_in_a_group_choice_keep_a_job_each():
     cells = grid(["relu", "tanh"], [1, 16], ["0.1", "1"])
-    assert binned_jobs(cells, STACKABLE, 64, 2, GROUPS) == stacked_jobs(cells, STACKABLE, 64, 2)
-    assert len(stacked_jobs(cells, STACKABLE, 64, 2)) == 4
+    jobs = stacked_jobs(cells, STACKABLE, 64, 2)
+    assert binned_jobs(cells, STACKABLE, 64, 2, GROUPS, CLAIMS) == jobs and len(jobs) == 4
 
 
 def test_no_fewer_jobs_than_workers_and_no_value_that_cannot_be_quoted():
     few = grid(["relu"], [1, 16], ["0.1", "1"])
-    assert binned_jobs(few, STACKABLE, 64, 2, GROUPS) == stacked_jobs(few, STACKABLE, 64, 2)
+    assert binned_jobs(few, STACKABLE, 64, 2, GROUPS, CLAIMS) == stacked_jobs(few, STACKABLE, 64, 2)
     odd = [[*cell[:2], cell[2].replace("0.1", "'0.1'")] for cell in grid(["relu"], [1, 4, 16],
                                                                         ["0.1", "1"])]  # fmt: skip
-    assert binned_jobs(odd, STACKABLE, 64, 2, GROUPS) == stacked_jobs(odd, STACKABLE, 64, 2)
+    assert binned_jobs(odd, STACKABLE, 64, 2, GROUPS, CLAIMS) == stacked_jobs(odd, STACKABLE, 64, 2)
 
 
 def test_the_sweeper_bins_only_for_joblib_launching_everything_at_once():

@@ -99,7 +99,8 @@ def test_a_job_of_several_stacks_derives_each_cell_as_its_own_stacks_job_would(t
         ]  # fmt: skip
         keys = [c.split("=")[0] for c in cells[0]]
         stacks = form_stacks(cells, keys, STACKABLE_KEYS, max_stack=64, workers=2)
-        jobs = binned_jobs(cells, STACKABLE_KEYS, 64, 2, loader.repository.group_exists)
+        jobs = binned_jobs(cells, STACKABLE_KEYS, 64, 2, loader.repository.group_exists,
+                           claims=str(tmp_path / "claims"))  # fmt: skip
         assert len(stacks) == 4 and len(jobs) == 2  # one job per worker
         seen = []
         for index, overrides in enumerate(jobs):
@@ -122,7 +123,8 @@ def test_a_job_of_several_stacks_derives_each_cell_as_its_own_stacks_job_would(t
                     assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
                     assert run.files[".hydra/config.yaml"] == OmegaConf.to_yaml(own_task)
                     seen.append(cell)
-    assert sorted(seen) == sorted(cells)
+    shared = [cell for stack in stacks[2:] for cell in stack]  # in both jobs: either may claim
+    assert sorted(map(tuple, seen)) == sorted(map(tuple, cells + shared))
 
 
 def test_the_hydra_files_are_omegaconfs_yaml_text_for_text(tmp_path):
@@ -239,7 +241,22 @@ def test_a_cells_own_hydra_override_sets_its_folder_as_its_own_job_would(tmp_pat
             assert run.files[".hydra/hydra.yaml"] == OmegaConf.to_yaml(own_hydra)
 
 
-def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monkeypatch):
+def test_the_jobs_of_a_launch_train_each_shared_stack_once(monkeypatch, tmp_path):
+    from src.sweep import stack_job as module
+
+    trained = []
+    monkeypatch.setattr(module, "StackJob", lambda cfg, hydra: "job")
+    monkeypatch.setattr(module, "_stack", lambda job, k, num, runs, task: trained.append(num) or [])
+    for own in (0, 1):  # a launch's two jobs (here one after the other)
+        stacks = [[own, ["optimizer.lr=1"]], [2, ["optimizer.lr=2"]], [3, ["optimizer.lr=3"]]]
+        spec = json.dumps({"claims": str(tmp_path), "stacks": stacks})
+        hydra = OmegaConf.create({"hydra": {"sweeper": {"stack": spec}}})
+        module.run_job(OmegaConf.create({}), hydra, task=None)
+    assert trained == [0, 2, 3, 1]  # each its own stack; a shared one by the first job free
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["2", "3"]  # the claims
+
+
+def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monkeypatch, tmp_path):
     from src.sweep import stack_job as module
 
     tried = []
@@ -252,7 +269,8 @@ def test_a_stack_that_cannot_be_set_up_leaves_the_jobs_later_stacks_running(monk
 
     monkeypatch.setattr(module, "StackJob", lambda cfg, hydra: "job")
     monkeypatch.setattr(module, "_stack", fake_stack)
-    spec = '[[3, ["optimizer.lr=1"]], [4, ["optimizer.lr=2"]]]'  # two stacks: jobs 3 and 4
+    stacks = [[3, ["optimizer.lr=1"]], [4, ["optimizer.lr=2"]]]  # two stacks: jobs 3 and 4
+    spec = json.dumps({"claims": str(tmp_path), "stacks": stacks})
     hydra = OmegaConf.create({"hydra": {"sweeper": {"stack": spec}}})
     with pytest.raises(ValueError, match="cannot derive stack 0"):  # Hydra reports it ...
         module.run_job(OmegaConf.create({}), hydra, task=None)

@@ -6,6 +6,7 @@ import itertools
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -28,7 +29,7 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import (
     worker_count,
 )
 from hydra_plugins.trainmap_stack_sweeper.config import StackSweeperConf
-from src.sweep.stack_job import stacks_of
+from src.sweep.stack_job import claims_of, stacks_of
 
 STACKABLE = {"optimizer.lr", "trainer.seed"}
 KEYS = ["trainer.batch_size", "optimizer.lr", "trainer.seed"]
@@ -111,11 +112,13 @@ def test_stack_job_is_the_first_cell_plus_every_cells_stackable_overrides():
     "value", ['"a,b=1.repair1"', "[1,2]", "{a: 1}", "a b", "tab\there", "é", "null", "1e-4", "x=y"]
 )
 def test_the_stack_override_carries_any_stackable_value_back(value):
-    spec = [[3, [f"k={value}", "j=1"], ["j=2"]], [5, [f"k={value}"]]]
+    stacks = [[3, [f"k={value}", "j=1"], ["j=2"]], [5, [f"k={value}"]]]
+    spec = {"claims": f"/tmp/{value}", "stacks": stacks}
     (parsed,) = OverridesParser.create().parse_overrides([stack_override(spec)])
     assert parsed.key_or_group == STACK_KEY and isinstance(parsed.value(), str)  # one node
     assert stacks_of(parsed.value()) == [(3, [[f"k={value}", "j=1"], ["j=2"]]),
                                          (5, [[f"k={value}"]])]  # fmt: skip
+    assert claims_of(parsed.value()) == Path(f"/tmp/{value}")
 
 
 @pytest.mark.parametrize(("n_jobs", "expected"), [(None, 1), (1, 1), (3, 3), ("x", 1)])
