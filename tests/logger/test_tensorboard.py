@@ -11,8 +11,12 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 from matplotlib.figure import Figure
+from PIL import Image
+from tensorboard.backend.event_processing.plugin_event_accumulator import EventAccumulator
+from tensorboard.util import tensor_util
 
 from src.errors import ConfigError
+from src.logger.tensorboard import TensorBoard, png_header
 from src.outcome import OUTCOMES
 from src.sweep.callback import log_phase_map
 from src.sweep.worker import run_cell
@@ -165,6 +169,29 @@ def test_phase_map_becomes_an_image_only_when_logging(tmp_path, option, shown):
         assert read_events(tmp_path).images == {"sweep/phase_map": [(0, width, height)]}
     else:
         assert not event_files(tmp_path)
+
+
+def test_the_phase_map_image_holds_the_png_file_unchanged(tmp_path):
+    write_png(tmp_path / "phase_map.png")
+    TensorBoard.log_phase_map(tmp_path / "phase_map.png")
+    accumulator = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    [record] = accumulator.Tensors("sweep/phase_map")
+    width, height, png = tensor_util.make_ndarray(record.tensor_proto)
+    assert (int(width), int(height)) == (100, 50)
+    assert png == (tmp_path / "phase_map.png").read_bytes()  # what TensorBoard decodes
+
+
+@pytest.mark.parametrize(("mode", "channels"), [("RGBA", 4), ("RGB", 3), ("L", 1), ("LA", 2)])
+def test_png_header_reads_size_and_channels(tmp_path, mode, channels):
+    Image.new(mode, (7, 3)).save(tmp_path / "x.png")
+    assert png_header((tmp_path / "x.png").read_bytes()) == (7, 3, channels)
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(30), b"\x89PNG\r\n\x1a\n" + bytes(20)])
+def test_png_header_rejects_what_is_not_a_png(data):
+    with pytest.raises(ValueError, match="not a PNG"):
+        png_header(data)
 
 
 def test_a_stacked_run_writes_the_events_it_writes_alone(tmp_path):
