@@ -3,8 +3,9 @@
 A task function that declares `stackable_keys` (see `src.sweep.stack_job.runs_stacks`) gets one
 job per stack: the overrides of the stack's first cell plus `hydra.sweeper.stack='[[...], ...]'`
 (every cell's stackable overrides, as JSON). The job derives the other cells' configs from its
-own. With the joblib launcher, whose workers are known, each worker's stacks form one job
-(`_bins`). Any other task function gets one job per cell, exactly as with BasicSweeper.
+own. With the joblib launcher, whose workers are known, each worker gets one job, and the
+jobs share the stacks out as they free up (`_bins`). Any other task function gets one job per
+cell, exactly as with BasicSweeper.
 """
 
 from __future__ import annotations

@@ -124,13 +124,13 @@ class StackJob:
             out_dir = os.path.abspath(os.path.join(self.sweep_dir, subdir))
             node.runtime.output_dir = out_dir
         files = {}
-        subdir = node.output_subdir
-        if subdir is not None:  # what Hydra writes for a job of its own
+        hydra_dir = node.output_subdir  # `.hydra`
+        if hydra_dir is not None:  # what Hydra writes for a job of its own
             changed = {o.key_or_group.split(".")[0] for o in mine.values()} - {"hydra"}
             files = {
-                f"{subdir}/config.yaml": self.config_yaml.text(cfg, changed),
-                f"{subdir}/hydra.yaml": self.hydra_yaml.text(node, self.hydra_changed),
-                f"{subdir}/overrides.yaml": _dump(lines),  # to_yaml of the list just set
+                f"{hydra_dir}/config.yaml": self.config_yaml.text(cfg, changed),
+                f"{hydra_dir}/hydra.yaml": self.hydra_yaml.text(node, self.hydra_changed),
+                f"{hydra_dir}/overrides.yaml": _dump(lines),  # to_yaml of the list just set
             }
         return Run(cfg, Path(out_dir), files)
 
