@@ -11,9 +11,11 @@ cell, exactly as with BasicSweeper.
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -75,9 +77,28 @@ class StackSweeper(BasicSweeper):
         return list(BasicSweeper.split_overrides_to_chunks(jobs, max_batch_size))
 
 
+CLAIMS_PREFIX = "trainmap-stacks-"  # + the launching process' pid + "-" + a random part
+
+
 def _claims_folder() -> str:
-    """A new folder for one launch's jobs to claim stacks in, removed when this process exits
-    (the launch's jobs have ended by then)."""
-    folder = tempfile.mkdtemp(prefix="trainmap-stacks-")
+    """A new folder for one launch's jobs to claim stacks in, named by this process' pid and
+    removed when it exits (the launch's jobs have ended by then). A launch that was killed
+    leaves its folder: those whose process is gone are removed here."""
+    temp = Path(tempfile.gettempdir())
+    for path in temp.glob(f"{CLAIMS_PREFIX}*-*"):
+        pid = path.name.removeprefix(CLAIMS_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix=f"{CLAIMS_PREFIX}{os.getpid()}-", dir=temp)
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

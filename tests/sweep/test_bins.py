@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -126,3 +129,20 @@ def test_a_job_per_worker_leaves_the_files_a_job_per_stack_does(tmp_path):
         assert (a / "traceback.txt").exists() == (b / "traceback.txt").exists()
         nums.add(hydra_file(b, merged)["job"]["num"])
     assert nums == {0, 1, 2}  # each stack numbered as its own job, in 2 jobs
+
+
+def test_a_launch_claims_in_a_new_folder_and_clears_those_of_killed_launches(monkeypatch, tmp_path):
+    from hydra_plugins.trainmap_stack_sweeper import stack_sweeper
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    killed = tmp_path / f"{stack_sweeper.CLAIMS_PREFIX}{gone.stdout.strip()}-abc"
+    running = tmp_path / f"{stack_sweeper.CLAIMS_PREFIX}{os.getppid()}-def"
+    for folder in (killed, running):
+        folder.mkdir()
+        (folder / "3").touch()
+    folder = Path(stack_sweeper._claims_folder())
+    assert folder.is_dir() and folder.parent == tmp_path and not any(folder.iterdir())
+    assert folder.name.startswith(f"{stack_sweeper.CLAIMS_PREFIX}{os.getpid()}-")
+    assert not killed.exists() and (running / "3").exists()  # a live launch keeps its claims
