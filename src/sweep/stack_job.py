@@ -130,7 +130,7 @@ class StackJob:
             files = {
                 f"{hydra_dir}/config.yaml": self.config_yaml.text(cfg, changed),
                 f"{hydra_dir}/hydra.yaml": self.hydra_yaml.text(node, self.hydra_changed),
-                f"{hydra_dir}/overrides.yaml": _dump(lines),  # to_yaml of the list just set
+                f"{hydra_dir}/overrides.yaml": dump_yaml(lines),  # the list just set
             }
         return Run(cfg, Path(out_dir), files)
 
@@ -172,12 +172,8 @@ class _FastDumper(getattr(yaml, "CDumper", yaml.Dumper)):  # type: ignore[misc]
 _FastDumper.add_representer(str, OmegaConfDumper.str_representer)
 
 
-def to_yaml(node: Any) -> str:
-    """`OmegaConf.to_yaml(node)`, text for text."""
-    return _dump(OmegaConf.to_container(node, resolve=False, enum_to_str=True))
-
-
-def _dump(container: Any) -> str:
+def dump_yaml(container: Any) -> str:
+    """The text `OmegaConf.to_yaml` gives for the config of this plain container."""
     return yaml.dump(container, default_flow_style=False, allow_unicode=True, sort_keys=False,
                      Dumper=_FastDumper)  # fmt: skip
 
@@ -203,8 +199,8 @@ class SectionedYaml:
             section = OmegaConf.to_container(OmegaConf.masked_copy(node, [key]), resolve=False,
                                              enum_to_str=True)  # fmt: skip
         if self.wrapper is None:
-            return _dump(section)
-        return _dump({self.wrapper: section}).removeprefix(f"{self.wrapper}:\n")
+            return dump_yaml(section)
+        return dump_yaml({self.wrapper: section}).removeprefix(f"{self.wrapper}:\n")
 
     def text(self, node: DictConfig, changed: Collection[str]) -> str:
         """`to_yaml` of `node` (wrapped), a copy of the first that differs at most in the

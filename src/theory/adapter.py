@@ -7,6 +7,7 @@ which hold one row per run of a stack (a net of one run has one row).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ class FlatNet:
 
     def get(self) -> Array:
         """Every parameter of each run, flattened and concatenated (K, size)."""
-        return np.concatenate([p.reshape(self.runs, -1) for p, _ in self.pairs], axis=1)
+        return self._rows(p for p, _ in self.pairs)
 
     def set(self, thetas: Array) -> None:
         """Write `thetas` (K, size) into the parameters, in `get`'s order."""
@@ -50,7 +51,11 @@ class FlatNet:
         """Each run's mean loss on the batch (x, y) (K,) and its gradient (K, size) at the
         current parameters."""
         values = self._backprop(x, y)
-        return values, np.concatenate([g.reshape(self.runs, -1) for _, g in self.pairs], axis=1)
+        return values, self._rows(g for _, g in self.pairs)
+
+    def _rows(self, arrays: Iterable[Array]) -> Array:
+        """Arrays (K, ...) in `pairs`' order as one row per run (K, size): `get`'s layout."""
+        return np.concatenate([a.reshape(self.runs, -1) for a in arrays], axis=1)
 
     def squared_grad_norms(self, x: Array, y: Array) -> Array:
         """|g|² of each run's gradient (K,) on the batch (x, y), shared by all runs: the squares
@@ -89,8 +94,3 @@ def float64_stack(cfg: DictConfig, data: Any, model: Any) -> FlatNet:
     for (p, _), (trained, _) in zip(net.pairs, model.parameters(), strict=True):
         p[...] = trained
     return net
-
-
-def flat_params(model: Any) -> Array:
-    """A trained one-run model's parameters as one float64 vector, in `FlatNet.get`'s order."""
-    return np.concatenate([p.ravel() for p, _ in model.parameters()]).astype(FLOAT64)

@@ -17,7 +17,16 @@ from hydra_plugins.trainmap_stack_sweeper._stacks import form_stacks, stack_job
 from src.errors import ConfigError
 from src.results import METRICS, read_metrics
 from src.stackable import STACKABLE_KEYS
-from src.sweep.stack_job import Run, StackJob, Task, run_stack, save, stacks_of, to_yaml
+from src.sweep.stack_job import (
+    Run,
+    SectionedYaml,
+    StackJob,
+    Task,
+    dump_yaml,
+    run_stack,
+    save,
+    stacks_of,
+)
 from tests.conftest import CONF_DIR
 
 SWEEP = [
@@ -134,7 +143,10 @@ def test_the_hydra_files_are_omegaconfs_yaml_text_for_text(tmp_path):
         loader = GlobalHydra.instance().config_loader()
         job = loader.load_configuration("config", [f"hydra.sweep.dir={tmp_path}"], RunMode.MULTIRUN)
     for node in (*split(job), job.hydra.overrides.task, OmegaConf.create(awkward)):
-        assert to_yaml(node) == OmegaConf.to_yaml(node)
+        text = OmegaConf.to_yaml(node)
+        assert dump_yaml(OmegaConf.to_container(node, resolve=False, enum_to_str=True)) == text
+        if isinstance(node, DictConfig):  # section by section, as a cell's files are written
+            assert SectionedYaml(node).text(node, changed=()) == text
 
 
 def fake_run(tmp_path: Path, x: float) -> Run:

@@ -13,7 +13,7 @@ import pytest
 
 import src.train
 from src.theory import run
-from src.theory.adapter import FlatNet, flat_params, float64_net, float64_stack
+from src.theory.adapter import FlatNet, float64_net, float64_stack
 from src.theory.noise import noise_scale_from_norms
 from src.train import build, load_data, train, train_stack
 from tests.conftest import compose_config
@@ -48,7 +48,7 @@ def measured_alone(cfg, data, trained) -> float:
     """B_simple of one trained run as measured one run at a time: its weights cast into the
     run's own one-run float64 net, squared norms of flat gradient vectors, their mean."""
     net = float64_net([cfg], data, [cfg.trainer.seed])
-    net.set(flat_params(trained)[None])
+    net.set(FlatNet(trained, net.loss).get())  # float32 weights, cast exactly
     rng = np.random.default_rng(0)
     rows = rng.choice(len(data.y_train), size=cfg.theory.noise_samples, replace=False)
     x, y = data.x_train[rows], data.y_train[rows]
@@ -89,7 +89,7 @@ def test_a_stacks_squared_gradient_norms_are_each_runs_alone(net):
         norms = stack.squared_grad_norms(x, y)  # (3,)
         for k, (cfg, seed) in enumerate(zip(cfgs, seeds)):
             alone = float64_net([cfg], data, [seed])
-            alone.set(flat_params(model.take(np.array([k])))[None])
+            alone.set(FlatNet(model.take(np.array([k])), alone.loss).get())
             assert norms[k].hex() == float(np.sum(alone.loss_grads(x, y)[1][0] ** 2)).hex()
         assert len(set(norms)) == 3  # three runs, three nets
 
