@@ -25,6 +25,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
 from ._bins import JOBLIB, binned_jobs
+from ._handover import compose_and_hand_over
 from ._stacks import group_test, jobs_to_compose, stacked_jobs, task_stackable_keys, worker_count
 
 
@@ -56,8 +57,14 @@ class StackSweeper(BasicSweeper):
         self.stackable = task_stackable_keys(task_function, str(subdir))
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        """Compose only the jobs whose composition could fail where the others' did not."""
-        super().validate_batch_is_legal(jobs_to_compose(batch, group_test(self)))
+        """Compose only the jobs whose composition could fail where the others' did not; the
+        first job runs on its composition from here (`_handover`)."""
+        if not batch:
+            return
+        first, *others = jobs_to_compose(batch, group_test(self))  # the first is always one
+        assert self.hydra_context is not None and self.config is not None
+        compose_and_hand_over(self.launcher, self.hydra_context, self.config, first)
+        super().validate_batch_is_legal(others)
 
     def split_arguments(  # type: ignore[override]  # BasicSweeper.sweep calls it on self
         self, overrides: list[Override], max_batch_size: int | None
