@@ -19,6 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 from src.errors import TrainmapError
 
 HYDRA_FLAG_ERROR = "Only one of --run, --multirun, --cfg"  # Hydra raises a bare ValueError
+MULTIRUN_MODE = "hydra.mode=MULTIRUN"  # what `--multirun` adds to the overrides
 
 
 @contextmanager
@@ -71,7 +72,9 @@ def compose_primary_once() -> Iterator[None]:
     `hydra.main` composes it first only to read `hydra.mode` (without checking the sweep
     overrides), then again to run, ~0.2 s each before a sweep can start. With the same config
     name, overrides and mode, the second is the first plus that check: the check is run and
-    the first returned.
+    the first returned. `--multirun` appends `hydra.mode=MULTIRUN` to the overrides between
+    the two: the first is then returned with what that override adds (the value, its line in
+    `hydra.overrides.hydra`).
     """
     original = ConfigLoaderImpl.load_configuration
     kept: dict[tuple, Any] = {}
@@ -79,16 +82,25 @@ def compose_primary_once() -> Iterator[None]:
     def load(self: ConfigLoaderImpl, config_name: str | None, overrides: list[str],
              run_mode: Any, from_shell: bool = True, validate_sweep_overrides: bool = True,
              ) -> Any:  # fmt: skip
-        key = (id(self), config_name, tuple(overrides), run_mode, from_shell)
+        def key(given: list[str]) -> tuple:
+            return id(self), config_name, tuple(given), run_mode, from_shell
+
         if not validate_sweep_overrides:  # only Hydra's look at `hydra.mode` skips the check
             kept.clear()
-            kept[key] = original(self, config_name, overrides, run_mode, from_shell, False)
-            return kept[key]
-        if key not in kept:
+            kept[key(overrides)] = original(self, config_name, overrides, run_mode, from_shell,
+                                            False)  # fmt: skip
+            return kept[key(overrides)]
+        cfg, added = kept.pop(key(overrides), None), []
+        if cfg is None and overrides[-1:] == [MULTIRUN_MODE]:  # appended by `--multirun`
+            cfg, added = kept.pop(key(overrides[:-1]), None), overrides[-1:]
+        if cfg is None:
             return original(self, config_name, overrides, run_mode, from_shell, True)
         parsed = OverridesParser.create().parse_overrides(overrides=overrides)
         self.validate_sweep_overrides_legal(parsed, run_mode, from_shell)
-        return kept.pop(key)
+        if added:  # what composing with it adds: the value, then its line
+            ConfigLoaderImpl._apply_overrides_to_config(parsed[-1:], cfg)
+            cfg.hydra.overrides.hydra.append(added[0])
+        return cfg
 
     ConfigLoaderImpl.load_configuration = load  # type: ignore[method-assign]
     try:

@@ -16,12 +16,14 @@ from src.config_files import CONF_DIR
 SWEEP = ["sweep=bs_lr", "activation=tanh", "trainer.seed=0,1"]
 
 
-def as_main_does(overrides: list[str]) -> tuple[object, str]:
-    """What `hydra.main` does before a sweep: read `hydra.mode`, then compose to run."""
+def as_main_does(overrides: list[str], flag: bool = False) -> tuple[object, str]:
+    """What `hydra.main` does before a sweep: read `hydra.mode`, then compose to run (with
+    `--multirun`, `flag`: after appending the mode to the overrides)."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         mode = hydra.get_mode(config_name="config", overrides=overrides)
+        overrides = [*overrides, "hydra.mode=MULTIRUN"] if flag else overrides
         cfg = hydra.compose_config("config", overrides, run_mode=RunMode.MULTIRUN)
         return mode, OmegaConf.to_yaml(cfg)  # unresolved: `${now:...}` stays as written
 
@@ -50,12 +52,25 @@ def test_the_sweep_composes_once_and_gets_the_config_hydra_composes(compositions
     assert mode == RunMode.MULTIRUN
 
 
-def test_other_overrides_compose_again(compositions):
+@pytest.mark.parametrize("grid", [SWEEP[1:], ["trainer.seed=0,1", "hydra.mode=RUN"]])
+def test_the_multirun_flag_composes_once_and_gets_the_config_hydra_composes(compositions, grid):
+    """`--multirun` (the second: over a config that says RUN, as Hydra warns)."""
+    mode, plain = as_main_does(grid, flag=True)
+    assert compositions == [False, True]
+    compositions.clear()
+    with compose_primary_once():
+        assert as_main_does(grid, flag=True) == (mode, plain)
+    assert compositions == [False]
+    assert "  mode: MULTIRUN\n" in plain and "  - hydra.mode=MULTIRUN\n" in plain
+
+
+@pytest.mark.parametrize("extra", ["hydra.mode=RUN", "trainer.seed=5"])
+def test_other_overrides_compose_again(compositions, extra):
     with compose_primary_once(), initialize_config_dir(str(CONF_DIR), version_base="1.3"):
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         hydra.get_mode(config_name="config", overrides=SWEEP)
-        hydra.compose_config("config", [*SWEEP, "hydra.mode=MULTIRUN"], RunMode.MULTIRUN)
+        hydra.compose_config("config", [*SWEEP, extra], RunMode.MULTIRUN)
     assert compositions == [False, True]
 
 
