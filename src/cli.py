@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,13 @@ from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
+from hydra.types import RunMode
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from src.errors import TrainmapError
 
 HYDRA_FLAG_ERROR = "Only one of --run, --multirun, --cfg"  # Hydra raises a bare ValueError
-MULTIRUN_MODE = "hydra.mode=MULTIRUN"  # what `--multirun` adds to the overrides
 
 
 @contextmanager
@@ -65,38 +67,48 @@ def run_cli(hydra_main: Callable[[], None]) -> None:
         sys.exit(130)
 
 
+@dataclass
+class Composition:
+    """A composition of the primary config and what it was asked for."""
+
+    loader: int  # id() of the config loader
+    call: tuple[str | None, bool]  # config name, from_shell
+    overrides: list[str]
+    run_mode: RunMode
+    config: Any
+
+
 @contextmanager
 def compose_primary_once() -> Iterator[None]:
-    """Let Hydra compose a multirun's primary config once instead of twice in a row.
+    """Let Hydra compose the primary config once instead of twice in a row.
 
-    `hydra.main` composes it first only to read `hydra.mode` (without checking the sweep
-    overrides), then again to run, ~0.2 s each before a sweep can start. With the same config
-    name, overrides and mode, the second is the first plus that check: the check is run and
-    the first returned. `--multirun` appends `hydra.mode=MULTIRUN` to the overrides between
-    the two: the first is then returned with what that override adds (the value, its line in
-    `hydra.overrides.hydra`).
+    `hydra.main` composes it first only to read `hydra.mode` (as for a multirun, without
+    checking the sweep overrides), then again to run, ~0.2 s each before a run or sweep can
+    start. The second is the first plus that check when config name and overrides are the same
+    (a named sweep), or when they add only the mode Hydra appends between the two
+    (`hydra.mode=MULTIRUN` for `--multirun`, `hydra.mode=RUN` for a single run): the check is
+    run, and the first returned with that override applied and listed. A single run composes
+    anew if the first skipped a group left `???`, which a run's composition fails on.
     """
     original = ConfigLoaderImpl.load_configuration
-    kept: dict[tuple, Any] = {}
+    kept: list[Composition] = []  # the look at `hydra.mode`, until the next composition
 
     def load(self: ConfigLoaderImpl, config_name: str | None, overrides: list[str],
-             run_mode: Any, from_shell: bool = True, validate_sweep_overrides: bool = True,
+             run_mode: RunMode, from_shell: bool = True, validate_sweep_overrides: bool = True,
              ) -> Any:  # fmt: skip
-        def key(given: list[str]) -> tuple:
-            return id(self), config_name, tuple(given), run_mode, from_shell
-
+        first = kept.pop() if kept else None
         if not validate_sweep_overrides:  # only Hydra's look at `hydra.mode` skips the check
-            kept.clear()
-            kept[key(overrides)] = original(self, config_name, overrides, run_mode, from_shell,
-                                            False)  # fmt: skip
-            return kept[key(overrides)]
-        cfg, added = kept.pop(key(overrides), None), []
-        if cfg is None and overrides[-1:] == [MULTIRUN_MODE]:  # appended by `--multirun`
-            cfg, added = kept.pop(key(overrides[:-1]), None), overrides[-1:]
-        if cfg is None:
+            cfg = original(self, config_name, overrides, run_mode, from_shell, False)
+            kept.append(Composition(id(self), (config_name, from_shell), list(overrides),
+                                    run_mode, cfg))  # fmt: skip
+            return cfg
+        asked = Composition(id(self), (config_name, from_shell), list(overrides), run_mode, None)
+        added = mode_added(first, asked) if first else None
+        if added is None:
             return original(self, config_name, overrides, run_mode, from_shell, True)
         parsed = OverridesParser.create().parse_overrides(overrides=overrides)
         self.validate_sweep_overrides_legal(parsed, run_mode, from_shell)
+        cfg = first.config
         if added:  # what composing with it adds: the value, then its line
             ConfigLoaderImpl._apply_overrides_to_config(parsed[-1:], cfg)
             cfg.hydra.overrides.hydra.append(added[0])
@@ -107,6 +119,26 @@ def compose_primary_once() -> Iterator[None]:
         yield
     finally:
         ConfigLoaderImpl.load_configuration = original  # type: ignore[method-assign]
+
+
+def mode_added(first: Composition, asked: Composition) -> list[str] | None:
+    """The overrides `asked` adds to `first` (none, or Hydra's mode line) when composing them
+    would give `first`'s config plus those; None when it would not."""
+    if (first.loader, first.call) != (asked.loader, asked.call):
+        return None
+    given = len(first.overrides)
+    added = asked.overrides[given:]
+    if asked.overrides[:given] != first.overrides or added not in ([], [mode_line(asked)]):
+        return None
+    if asked.run_mode == first.run_mode:
+        return added
+    choices = first.config.hydra.runtime.choices
+    skipped = any(OmegaConf.is_missing(choices, group) for group in choices)
+    return added if asked.run_mode == RunMode.RUN and not skipped else None
+
+
+def mode_line(composition: Composition) -> str:
+    return f"hydra.mode={composition.run_mode.name}"
 
 
 def print_error(err: TrainmapError) -> int:

@@ -1,6 +1,9 @@
-"""A multirun's primary config is composed once, not twice, and is the same config."""
+"""The primary config is composed once, not twice, and is the same config: for a sweep and
+for a single run."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from hydra import initialize_config_dir
@@ -16,15 +19,17 @@ from src.config_files import CONF_DIR
 SWEEP = ["sweep=bs_lr", "activation=tanh", "trainer.seed=0,1"]
 
 
-def as_main_does(overrides: list[str], flag: bool = False) -> tuple[object, str]:
-    """What `hydra.main` does before a sweep: read `hydra.mode`, then compose to run (with
-    `--multirun`, `flag`: after appending the mode to the overrides)."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+def as_main_does(overrides: list[str], flag: bool = False, run_mode: RunMode = RunMode.MULTIRUN,
+                 conf: Path = CONF_DIR) -> tuple[object, str]:  # fmt: skip
+    """What `hydra.main` does before a sweep or run: read `hydra.mode`, then compose to run
+    (`flag`: after appending the mode to the overrides, as `--multirun` or a run with no mode
+    in its config does)."""
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         mode = hydra.get_mode(config_name="config", overrides=overrides)
-        overrides = [*overrides, "hydra.mode=MULTIRUN"] if flag else overrides
-        cfg = hydra.compose_config("config", overrides, run_mode=RunMode.MULTIRUN)
+        overrides = [*overrides, f"hydra.mode={run_mode.name}"] if flag else overrides
+        cfg = hydra.compose_config("config", overrides, run_mode=run_mode)
         return mode, OmegaConf.to_yaml(cfg)  # unresolved: `${now:...}` stays as written
 
 
@@ -62,6 +67,38 @@ def test_the_multirun_flag_composes_once_and_gets_the_config_hydra_composes(comp
         assert as_main_does(grid, flag=True) == (mode, plain)
     assert compositions == [False]
     assert "  mode: MULTIRUN\n" in plain and "  - hydra.mode=MULTIRUN\n" in plain
+
+
+@pytest.mark.parametrize("overrides", [[], ["activation=tanh", "trainer.seed=3"]])
+def test_a_single_run_composes_once_and_gets_the_config_hydra_composes(compositions, overrides):
+    mode, plain = as_main_does(overrides, flag=True, run_mode=RunMode.RUN)
+    assert compositions == [False, True]
+    compositions.clear()
+    with compose_primary_once():
+        assert as_main_does(overrides, flag=True, run_mode=RunMode.RUN) == (mode, plain)
+    assert compositions == [False]
+    assert mode is None and "  mode: RUN\n" in plain and "  - hydra.mode=RUN\n" in plain
+
+
+def test_a_single_run_over_a_group_left_unset_composes_again_and_fails_as_hydra_does(
+    compositions, tmp_path
+):
+    """A multirun's composition skips a `???` group that a run's refuses."""
+    (tmp_path / "grp").mkdir()
+    (tmp_path / "grp" / "one.yaml").write_text("a: 1\n")
+    (tmp_path / "config.yaml").write_text("defaults:\n  - grp: ???\n  - _self_\nx: 1\n")
+    with compose_primary_once(), pytest.raises(ConfigCompositionException, match="specify 'grp'"):
+        as_main_does([], flag=True, run_mode=RunMode.RUN, conf=tmp_path)
+    assert compositions == [False, True]
+    compositions.clear()
+    with compose_primary_once():
+        _, plain = as_main_does(["grp=one"], flag=True, run_mode=RunMode.RUN, conf=tmp_path)
+    assert compositions == [False] and "grp: one" in plain
+
+
+def test_a_sweep_override_in_a_single_run_is_still_refused():
+    with compose_primary_once(), pytest.raises(ConfigCompositionException, match="multirun"):
+        as_main_does(["trainer.seed=0,1"], flag=True, run_mode=RunMode.RUN)
 
 
 @pytest.mark.parametrize("extra", ["hydra.mode=RUN", "trainer.seed=5"])
