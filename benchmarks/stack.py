@@ -8,8 +8,10 @@ A: `src.train.train_stack` on all K configs (learning rates spread over a log gr
 0..K-1). B: `src.train.train` on each config in turn. Both write metrics.json into a temp
 folder and train exactly the same runs (the stack is bit-identical per run, checked here on
 outcome and steps). Timed interleaved (A B, B A, ...); the ratio is the median of per-repeat
-ratios. Peak RSS is the process's maximum resident set size after the first stack, before any
-run trained alone.
+ratios. Each timed path measures its own theory at init (sharpness, noise scale): the process
+keeps those measurements, so without forgetting them only the first path timed would pay.
+Peak RSS is the process's maximum resident set size after the first stack, before any run
+trained alone.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from hydra import compose, initialize_config_dir
 
 from benchmarks import report
+from src.theory import cache
 from src.train import train, train_stack
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -77,6 +80,7 @@ def measure(cfgs: list, repeats: int) -> tuple[dict[str, list[float]], str, floa
         for i in range(repeats):
             order = [("stack", stacked), ("alone", alone)]
             for name, run in order if i % 2 == 0 else order[::-1]:
+                cache.forget()
                 seconds, metrics = run(cfgs, Path(tmp))
                 times[name].append(seconds)
                 seen[name] = [(m["outcome"], m["steps"], m["test_accuracy"]) for m in metrics]

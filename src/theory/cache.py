@@ -60,6 +60,12 @@ def cached(keys: list[str], compute: Callable[[list[str]], list[float]],
     return {key: _memo[key] for key in keys}
 
 
+def forget() -> None:
+    """Drop this process' memo: each key is read from its file or measured again, as in a new
+    process (the stack benchmark times each path with its own measurements)."""
+    _memo.clear()
+
+
 def _path(folder: Path, key: str) -> Path:
     return folder / f"{key_hash(key)}.json"
 

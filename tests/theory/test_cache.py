@@ -24,20 +24,20 @@ def one(key: str, compute, folder):
 def test_values_read_back_are_the_computed_ones_bit_for_bit(tmp_path):
     values = {"third": 1 / 3, "sum": 0.1 + 0.2, "tiny": 5e-324, "big": 1.7976931348623157e308}
     for key, value in values.items():
-        cache._memo.clear()
+        cache.forget()
         assert one(key, lambda v=value: v, tmp_path) == value
-    cache._memo.clear()  # another process
+    cache.forget()  # another process
     read = {key: one(key, pytest.fail, tmp_path) for key in values}
     assert {k: v.hex() for k, v in read.items()} == {k: v.hex() for k, v in values.items()}
     assert len(list(tmp_path.glob("*.json"))) == len(values)
 
 
 def test_a_value_that_is_not_finite_is_stored_as_null_and_read_as_nan(tmp_path):
-    cache._memo.clear()
+    cache.forget()
     assert math.isnan(one("k", lambda: math.nan, tmp_path))
     (path,) = tmp_path.glob("*.json")
     assert json.loads(path.read_text()) == {"key": "k", "value": None}
-    cache._memo.clear()
+    cache.forget()
     assert math.isnan(one("k", pytest.fail, tmp_path))
 
 
@@ -49,16 +49,16 @@ def test_a_value_that_is_not_finite_is_stored_as_null_and_read_as_nan(tmp_path):
 def test_a_damaged_file_is_measured_again_and_rewritten(tmp_path, damage, caplog):
     path = tmp_path / f"{cache.key_hash('k')}.json"
     path.write_bytes(damage)
-    cache._memo.clear()
+    cache.forget()
     assert one("k", lambda: 2.5, tmp_path) == 2.5
     assert str(path) in caplog.text and "measuring again" in caplog.text
     assert json.loads(path.read_text()) == {"key": "k", "value": 2.5}
 
 
 def test_the_keys_not_stored_are_measured_in_one_call_each_once(tmp_path):
-    cache._memo.clear()
+    cache.forget()
     one("in file", lambda: 1.0, tmp_path)
-    cache._memo.clear()  # another process: "in file" is on disk only
+    cache.forget()  # another process: "in file" is on disk only
     one("in memo", lambda: 2.0, None)
     calls = []
 
@@ -75,7 +75,7 @@ def test_the_keys_not_stored_are_measured_in_one_call_each_once(tmp_path):
 
 
 def test_a_single_run_writes_no_cache(tmp_path):
-    cache._memo.clear()  # measured here, kept in the process only
+    cache.forget()  # measured here, kept in the process only
     assert run_train(tmp_path, *TINY, f"hydra.run.dir={tmp_path / 'run'}").returncode == 0
     assert (tmp_path / "run" / "metrics.json").is_file()
     assert cache.sweep_folder() is None and not list(tmp_path.rglob(cache.FOLDER))
@@ -95,7 +95,7 @@ def test_a_second_process_in_the_sweep_reads_what_the_first_measured(tmp_path, m
     sharpness, noise = counting(monkeypatch, "sharpness_at"), counting(monkeypatch, "noise_at")
 
     def cell(*overrides: str) -> dict:
-        cache._memo.clear()  # each cell in a process of its own
+        cache.forget()  # each cell in a process of its own
         metrics = train(compose_config(*TINY, *overrides), tmp_path / "_".join(overrides))
         assert metrics["noise_scale_final"] is not None  # measured at the end: one noise call
         return {k: metrics[k] for k in ("sharpness_init", "noise_scale_init")}
