@@ -91,6 +91,16 @@ def test_a_value_that_cannot_be_quoted_runs_alone():
     assert stacks == [[cells[0], cells[2]], [cells[1]]]
 
 
+def test_an_interpolated_value_runs_alone():
+    """The basic sweeper escapes `${...}` in a swept value with backslashes, which the quoted
+    spec cannot carry: such a cell trains on its own (as in the per-cell path, same metrics)."""
+    parsed = OverridesParser.create().parse_overrides(["optimizer.lr=0.1,${trainer.seed},0.3"])
+    (cells,) = BasicSweeper.split_arguments(parsed, None)
+    assert cells[1] == ["optimizer.lr=$\\{trainer.seed\\}"]
+    stacks = form_stacks(cells, ["optimizer.lr"], STACKABLE, 64, workers=1)
+    assert stacks == [[cells[0], cells[2]], [cells[1]]]
+
+
 @pytest.mark.parametrize(
     ("n", "most", "sizes"), [(7, 7, [7]), (7, 3, [3, 2, 2]), (64, 32, [32, 32])]
 )
