@@ -12,6 +12,7 @@ which process measured them. A single run keeps its measurements in its process 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -58,6 +59,22 @@ def cached(keys: list[str], compute: Callable[[list[str]], list[float]],
             if folder is not None:
                 _write(_path(folder, key), key, _memo[key])
     return {key: _memo[key] for key in keys}
+
+
+@functools.cache
+def code_version() -> str:
+    """A hash of the trainer's source, part of each key: a sweep resumed after the code changed
+    measures its new cells again instead of reading what the older code measured (an edit
+    anywhere under src/ counts, harmlessly)."""
+    return source_hash(Path(__file__).resolve().parents[1])
+
+
+def source_hash(root: Path) -> str:
+    """16 hex digits of a SHA-256 over every .py file under `root`, names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def forget() -> None:

@@ -29,7 +29,7 @@ from src.names import NOT_THE_NETWORK, OVERRIDE_ONLY_GROUPS
 from src.probe import blas_controller
 from src.stackable import plain
 from src.theory.adapter import FlatNet, float64_net, float64_stack
-from src.theory.cache import cached, sweep_folder
+from src.theory.cache import cached, code_version, sweep_folder
 from src.theory.hessian import sharpness
 from src.theory.noise import noise_scales
 from src.trainer import History, Settings
@@ -144,7 +144,7 @@ def network_key(cfg: DictConfig | Mapping[str, Any], seed: int, settings: Theory
     for group, name in NOT_MEASURED_KEYS:
         if isinstance(network.get(group), dict):
             network[group] = {k: v for k, v in network[group].items() if k != name}
-    payload = {**network, "seed": seed, "settings": asdict(settings)}
+    payload = {**network, "seed": seed, "settings": asdict(settings), "code": code_version()}
     return json.dumps(payload, sort_keys=True, default=str)
 
 

@@ -128,3 +128,28 @@ def test_a_sweep_job_reads_the_file_another_job_wrote(tmp_path):
     assert len(read) == 2 and len(list((tmp_path / cache.FOLDER).iterdir())) == 2
     (second,) = [metrics for name, metrics in read.items() if "optimizer.lr=0.1," in name]
     assert second["sharpness_init"] == 123.25
+
+
+def test_the_source_hash_changes_with_any_file_and_only_then(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "b.py").write_text("y = 2\n")
+    (tmp_path / "notes.txt").write_text("not source")
+    first = cache.source_hash(tmp_path)
+    assert len(first) == 16 and cache.source_hash(tmp_path) == first
+    (tmp_path / "notes.txt").write_text("edited")
+    assert cache.source_hash(tmp_path) == first  # only .py files count
+    (tmp_path / "pkg" / "b.py").write_text("y = 3\n")
+    edited = cache.source_hash(tmp_path)
+    assert edited != first
+    (tmp_path / "pkg" / "b.py").rename(tmp_path / "pkg" / "c.py")
+    assert cache.source_hash(tmp_path) not in (first, edited)
+
+
+def test_a_measurement_stored_by_other_code_is_measured_again(monkeypatch):
+    cfg = compose_config(*TINY)
+    settings = run.theory_settings(cfg)
+    key = run.network_key(cfg, 0, settings)
+    assert cache.code_version() in key  # this source tree's
+    monkeypatch.setattr(run, "code_version", lambda: "0123456789abcdef")
+    assert run.network_key(cfg, 0, settings) != key

@@ -19,7 +19,7 @@ TINY = ("logger=none", "model.hidden=[8]", "dataset.limit_train=64", "trainer.ep
 
 
 def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
-    cache._memo.clear()
+    cache.forget()
     metrics = train(compose_config(*TINY, "trainer.batch_size=64"), tmp_path)
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert set(run.KEYS) <= set(written)
@@ -31,7 +31,7 @@ def test_metrics_json_holds_sharpness_and_noise_scales(tmp_path):
 
 
 def test_runs_that_share_a_network_compute_its_init_quantities_once(tmp_path, monkeypatch):
-    cache._memo.clear()
+    cache.forget()
     calls = []
     monkeypatch.setattr(run, "sweep_folder", lambda: None)  # the fake λ stays in this process
     monkeypatch.setattr(run, "sharpness_at", lambda net, *a: calls.append(a) or [5.0] * net.runs)
@@ -56,10 +56,10 @@ def test_theory_enabled_false_measures_nothing(tmp_path):
 
 
 def test_measured_again_the_init_quantities_are_the_same(tmp_path):
-    cache._memo.clear()
+    cache.forget()
     fresh = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "fresh")
     train(compose_config(*TINY, "optimizer.lr=0.5"), tmp_path / "other")  # trains the net's twin
-    cache._memo.clear()  # the init quantities are measured again
+    cache.forget()  # the init quantities are measured again
     again = train(compose_config(*TINY, "trainer.batch_size=4"), tmp_path / "again")
     assert {k: again[k] for k in run.KEYS} == {k: fresh[k] for k in run.KEYS}
 
