@@ -188,7 +188,11 @@ def test_png_header_reads_size_and_channels(tmp_path, mode, channels):
     assert png_header((tmp_path / "x.png").read_bytes()) == (7, 3, channels)
 
 
-@pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(30), b"\x89PNG\r\n\x1a\n" + bytes(20)])
+HEADER = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(8) + b"\x08"  # up to the bit depth
+
+
+@pytest.mark.parametrize("data", [b"", b"GIF89a" + bytes(30), b"\x89PNG\r\n\x1a\n" + bytes(20),
+                                  HEADER, HEADER + b"\x05" + bytes(10)])  # fmt: skip
 def test_png_header_rejects_what_is_not_a_png(data):
     with pytest.raises(ValueError, match="not a PNG"):
         png_header(data)
