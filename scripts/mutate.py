@@ -41,8 +41,11 @@ sys.dont_write_bytecode = True  # a mutant must never leave a .pyc that a later 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = "tests/layers"
 DENSE, CONV, POOL = f"{LAYERS}/test_dense.py", f"{LAYERS}/test_conv.py", f"{LAYERS}/test_pool.py"
-RULE_TESTS = ["tests/diagnosis/test_rules.py", "tests/diagnosis/test_causes_mechanisms.py",
-              "tests/diagnosis/test_causes_hyperparameters.py"]
+RULE_TESTS = [
+    "tests/diagnosis/test_rules.py",
+    "tests/diagnosis/test_causes_mechanisms.py",
+    "tests/diagnosis/test_causes_hyperparameters.py",
+]
 TARGETS = {
     "src/trainer.py": ["tests/test_trainer.py"],
     "src/loss.py": ["tests/test_loss.py"],
@@ -55,8 +58,10 @@ TARGETS = {
     "src/layers/im2col.py": [CONV, POOL],
     "src/layers/pool.py": [POOL],
     "src/layers/flatten.py": [DENSE, CONV],
-    **{f"src/diagnosis/rules/{name}.py": RULE_TESTS
-       for name in ("config", "mechanism", "hyperparameters", "common", "__init__")},
+    **{
+        f"src/diagnosis/rules/{name}.py": RULE_TESTS
+        for name in ("config", "mechanism", "hyperparameters", "common", "__init__")
+    },
 }
 # (module, the mutated line as the report prints it; a dropped statement is "pass  # <it>")
 # -> why the mutant cannot change behaviour.

@@ -78,8 +78,10 @@ def test_report_verdicts_follow_the_targets():
                                                                          "met"]  # fmt: skip
     bad = report(fake_results(overhead=0.35, wall=31.0, cells=4, stopped=False))
     assert bad["per-cell overhead ≤ 0.3 s (n_jobs=2)"] == ["0.350 s", "**missed**"]
-    assert bad["default sweep ≤ 30 s on 2 cores (n_jobs=2)"] == ["31.0 s",
-                                                                 "n/a: not the 35-cell grid"]
+    assert bad["default sweep ≤ 30 s on 2 cores (n_jobs=2)"] == [
+        "31.0 s",
+        "n/a: not the 35-cell grid",
+    ]
     assert bad["a diverged run stops at its first non-finite step"][1] == "**missed**"
 
 
@@ -90,8 +92,10 @@ def test_report_pools_cells_per_batch_size():
     _, by_batch = tables(text)["Sweeps"]
     # cells 2..5 (each worker's first left out); in cell = ended - started - train():
     # batch 16 (odd i) 1 - 0.5, batch 256 (even i) 2 - 0.5; overhead adds 0.1 between cells.
-    assert by_batch[1:] == [["16", "2", "0.500", "0.600", "0.100", "0.500", "120%"],
-                            ["256", "2", "0.500", "1.600", "0.100", "1.500", "320%"]]
+    assert by_batch[1:] == [
+        ["16", "2", "0.500", "0.600", "0.100", "0.500", "120%"],
+        ["256", "2", "0.500", "1.600", "0.100", "1.500", "320%"],
+    ]
 
 
 @pytest.mark.slow  # ~30 s: four 4-cell sweeps and 3 repeats of each single run, as subprocesses

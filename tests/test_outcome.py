@@ -49,7 +49,9 @@ def test_accuracy_exactly_at_chance_plus_margin_is_stalled():
 def test_a_target_at_or_below_the_stall_line_is_refused_with_the_numbers():
     check_thresholds(0.36, chance=0.1, stall_margin=0.25)  # just above 0.35: reachable
     for target in (0.35, 0.3):
-        expected = (rf"dataset.target_accuracy={target:g}, trainer.stall_margin=0.25: .* "
-                    r"chance \(0.100\) \+ stall_margin = 0.350")
+        expected = (
+            rf"dataset.target_accuracy={target:g}, trainer.stall_margin=0.25: .* "
+            r"chance \(0.100\) \+ stall_margin = 0.350"
+        )
         with pytest.raises(ConfigError, match=expected):
             check_thresholds(target, chance=0.1, stall_margin=0.25)

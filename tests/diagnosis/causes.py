@@ -38,4 +38,3 @@ def mse(output: str = "identity", targets: str = "onehot") -> dict:
     gap = 2.0 if targets == "pm1" else 1.0
     return {"takes_logits": False, "baseline_loss": 0.45 * gap**2, "targets": targets,
             "output_activation": output, "loss_node": {**MSE, "targets": targets}}  # fmt: skip
-

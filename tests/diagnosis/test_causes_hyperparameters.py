@@ -32,8 +32,13 @@ def test_batch_too_small_for_lr_thresholds_and_numbers():
     assert not speaks("batch_too_small_for_lr", noise=2.0, **noisy)  # step exactly 0.5
     f = finding(evidence(noise=2.02, **noisy), "batch_too_small_for_lr")
     assert f.confidence == 0.75
-    assert f.evidence == {"step_ratio": pytest.approx(0.505), "probe_step_ratio": 0.25,
-                          "noise_factor": 2.02, "batch_size": 32, "trajectory": "falling"}
+    assert f.evidence == {
+        "step_ratio": pytest.approx(0.505),
+        "probe_step_ratio": 0.25,
+        "noise_factor": 2.02,
+        "batch_size": 32,
+        "trajectory": "falling",
+    }
     rising = finding(evidence(noise=2.02, epoch_losses=RISING, **noisy), "batch_too_small_for_lr")
     assert rising.confidence == 0.8
     assert speaks("batch_too_small_for_lr", noise=1.01, init={"update_ratios": {"a:W": 0.5}})
@@ -51,7 +56,8 @@ def test_learning_rate_too_high_thresholds_and_numbers():
     blew = finding(evidence(metrics={"first_nonfinite_step": 7}, **step(0.1)),
                    "learning_rate_too_high")  # fmt: skip
     assert blew.confidence == 0.8 and "non-finite at step 7 in a batch other than the probe" in (
-        blew.summary)
+        blew.summary
+    )
     # Diverged at a probe ratio <= 0.5 but a step above it: the batch, not the rate.
     noisy = {"metrics": {"first_nonfinite_step": 7}, "init": {"update_ratios": {"a:W": 0.5}}}
     assert not speaks("learning_rate_too_high", noise=1.1, **noisy)

@@ -202,7 +202,6 @@ def test_a_net_without_gradient_gets_no_update_count():
     assert "trainer" not in hyperparameters.learning_rate_too_low(e).suggestion
 
 
-
 def at_the_step_target(**facts):
     """A run at batch size 1024 whose steps are already STEP_TARGET: 40 x 0.05 = 2.0."""
     return evidence(facts={"batch_size": 1024, **facts}, metrics={"steps": 40}, noise=1.0,

@@ -190,8 +190,13 @@ def test_a_failed_run_is_recorded_on_its_own_cell_only(tmp_path, failing):
     retried = runs[-1].out_dir / METRICS  # an earlier error: trained again
     retried.write_text(json.dumps({"outcome": "error", "x": 6}))
     trainer = Trainer()
-    task = Task(trainer.train, trainer.train_stack, trainer.validate, report=lambda m, d: "",
-                validate_stackable=trainer.validate)
+    task = Task(
+        trainer.train,
+        trainer.train_stack,
+        trainer.validate,
+        report=lambda m, d: "",
+        validate_stackable=trainer.validate,
+    )
     results = run_stack(runs, task)
 
     assert [out_dir for out_dir, _ in results] == [run.out_dir for run in runs]
