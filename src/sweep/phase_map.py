@@ -14,11 +14,14 @@ from src.results import OVERRIDES
 from src.sweep.collect import Sweep
 from src.sweep.layout import SEED, Layout, Panel, Spot, assignment, format_value, tick_labels
 
+# Okabe & Ito's colour-blind-safe bluish green, yellow and vermillion, with a grey-blue: every
+# pair stays apart for readers with protanopia, deuteranopia or tritanopia (the usual green and
+# red of "trains" and "blows up" look alike to one man in twenty; tests/sweep/test_palette.py).
 COLORS = {
-    "converged": "#2ca02c",
-    "learning": "#bcbd22",
+    "converged": "#009e73",
+    "learning": "#f0e442",
     "stalled": "#8da0b8",
-    "diverged": "#d62728",
+    "diverged": "#d55e00",
     "error": "#000000",
     "pending": "#ffffff",
 }

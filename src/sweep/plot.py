@@ -26,7 +26,7 @@ from src.sweep.layout import Layout, Panel, Spot, tick_labels
 from src.sweep.phase_map import COLORS, NO_CELL, outcome_text, seed_share, title
 from src.theory.overlay import draw_theory
 
-DARK = {"diverged", "error"}  # white text on these
+DARK = {"error"}  # white text on these, black on the rest (the higher contrast)
 PANELS_PER_ROW, MAX_WIDTH = 3, 18.0  # inches: wider maps get smaller squares
 CELL_INCHES = (0.35, 0.7)  # smallest and largest square; text needs at least TEXT_INCHES
 TEXT_INCHES = 0.45
@@ -126,10 +126,10 @@ def _draw_panel(
                 colors[i, j] = list(COLORS).index(spot.outcome)
             if spot is not None and spot.disagree:
                 corner = [(j + 0.72, i + 1), (j + 1, i + 1), (j + 1, i + 0.72)]
-                ax.add_patch(Polygon(corner, closed=True, color=_ink(spot), zorder=3))
+                ax.add_patch(Polygon(corner, closed=True, color=ink(spot), zorder=3))
             if font is not None:  # inside its square: the layout need not measure it
                 ax.text(j + 0.5, i + 0.5, cell_text(spot, codes), ha="center", va="center",
-                        fontsize=font, color=_ink(spot), linespacing=1.1,
+                        fontsize=font, color=ink(spot), linespacing=1.1,
                         in_layout=False)  # fmt: skip
     cmap = ListedColormap(list(COLORS.values()))
     ax.pcolormesh(colors, cmap=cmap, vmin=-0.5, vmax=len(COLORS) - 0.5, edgecolors="lightgrey")
@@ -156,7 +156,8 @@ def cell_text(spot: Spot | None, codes: dict[str, tuple[str, int]]) -> str:
     return f"{first}\n{second}" if second else first
 
 
-def _ink(spot: Spot | None) -> str:
+def ink(spot: Spot | None) -> str:
+    """The colour of a cell's text and seeds-disagree mark."""
     return "white" if spot is not None and spot.outcome in DARK else "black"
 
 
