@@ -42,35 +42,68 @@ Launch = Callable[[list[tuple[Path, list[str]]], list[str]], None]
 
 
 def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_round) -> None:
-    """Up to `tries` rounds; each launches the next attempt of every repair still failing."""
+    """Up to `tries` rounds; each launches the next attempt of every repair still failing.
+
+    Failed cells often get the same fix (at batch size 32, lr 8 and lr 28 both get lr=0.1), and
+    the same overrides train the same numbers: such an attempt trains once, in the folder of the
+    first repair that planned it, and every repair that planned it records that folder."""
+    attempts: dict[tuple[str, ...], Path] = {}  # each distinct attempt's sorted overrides: folder
     for round_ in range(1, tries + 1):
-        jobs = []
+        jobs: dict[Path, list[str]] = {}  # the folders to train this round: their overrides
         for repair in repairs:
             planned = None if repair.stop else repair.next_attempt()
             if planned is None:
                 continue
             suggestion, overrides = planned
-            folder = repair.attempt_folder()
-            _drop_if_stale(folder, overrides)
+            folder = _folder_for(repair, overrides, attempts, jobs)
             repair.applied.append(suggestion)
             repair.folders.append(folder)
-            if (read_metrics(folder) or {}).get("outcome") in (None, "error"):
-                jobs.append((folder, overrides))  # else: done by an earlier repair (resume)
+            if not _finished(folder):  # else: done by an earlier repair (resume)
+                jobs[folder] = overrides
         if not jobs:
             continue  # every attempt of this round was done before: the next round may not be
         plural = "s" * (len(jobs) != 1)
-        print(f"round {round_}: {len(jobs)} attempt{plural} into {jobs[0][0].parent}")
-        folders = [folder for folder, _ in jobs]
+        folders = list(jobs)
+        print(f"round {round_}: {len(jobs)} attempt{plural} into {folders[0].parent}"
+              f"{_shared(repairs, folders)}")  # fmt: skip
         progress = SweepProgress(folders[0].parent, len(jobs), folders=folders, unit="attempt")
         progress.start()
         try:
-            launch(jobs, launcher_overrides(repairs[0].origin))
+            launch(list(jobs.items()), launcher_overrides(repairs[0].origin))
         finally:
             progress.stop()
-        print(f"round {round_}: {_tally(folder for folder, _ in jobs)}")
+        print(f"round {round_}: {_tally(folders)}")
     for repair in repairs:
         if not repair.stop and repair.next_attempt() is not None:
             repair.stop = f"{tries} tries used"
+
+
+def _folder_for(repair: Repair, overrides: list[str], attempts: dict[tuple[str, ...], Path],
+                jobs: dict[Path, list[str]]) -> Path:  # fmt: skip
+    """Where `repair`'s next attempt runs: its own folder, unless another repair's attempt with
+    the same overrides trains this round or has trained (not into an error) and its own has not."""
+    folder = repair.attempt_folder()
+    _drop_if_stale(folder, overrides)
+    key = tuple(sorted(overrides))
+    same = attempts.get(key)
+    if same is not None and not _finished(folder) and (same in jobs or _finished(same)):
+        return same
+    attempts[key] = folder  # the one to share from now on (another's may have ended in error)
+    return folder
+
+
+def _finished(folder: Path) -> bool:
+    """An attempt that need not train (again): it has a result that is not an error."""
+    return (read_metrics(folder) or {}).get("outcome") not in (None, "error")
+
+
+def _shared(repairs: list[Repair], folders: list[Path]) -> str:
+    """' (for 101 failed runs: ...)' when more repairs than attempts wait for this round."""
+    training = set(folders)
+    waiting = sum(1 for repair in repairs if repair.folders and repair.folders[-1] in training)
+    if waiting == len(folders):
+        return ""
+    return f" (for {waiting} failed runs: the same overrides train once)"
 
 
 def _drop_if_stale(folder: Path, overrides: list[str]) -> None:

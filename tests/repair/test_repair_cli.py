@@ -117,10 +117,12 @@ def test_a_sweep_gets_repair_csv_and_repaired_map_and_its_summary_is_unchanged(t
 @pytest.mark.slow
 def test_a_sweep_run_with_submitit_is_repaired_with_submitit(tmp_path):
     train("--multirun", "hydra/launcher=submitit_local", "trainer.batch_size=16",
-          "optimizer.lr=10,30", "trainer.epochs=5", f"hydra.sweep.dir={tmp_path}")  # fmt: skip
+          "optimizer.lr=10", "trainer.seed=0,1", "trainer.epochs=5",
+          f"hydra.sweep.dir={tmp_path}")  # fmt: skip
     proc = repair(tmp_path, "--tries", "1")
     assert proc.returncode == 0, proc.stderr
-    # Both attempts lower the rate only: one stack, one submitit job (a folder named by its id).
+    # Both attempts lower the rate only, each with its seed: one stack, one submitit job (a
+    # folder named by its id).
     jobs = [p for p in (tmp_path / "repairs" / ".submitit").iterdir() if p.name.isdigit()]
     assert len(jobs) == 1 and "as 1 job:" in proc.stdout
     attempts = sorted((tmp_path / "repairs").glob("*.repair1"))

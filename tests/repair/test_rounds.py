@@ -86,11 +86,74 @@ def test_a_run_without_a_suggestion_or_with_an_error_is_not_attempted(tmp_path):
 
 
 def test_failed_cells_of_one_round_are_launched_together(tmp_path):
-    runs = [make_run(tmp_path, [f"optimizer.lr={lr}"], result("stalled", 0.1, LOW))
-            for lr in ("1e-4", "1e-3")]  # fmt: skip
+    runs = [make_run(tmp_path, [f"trainer.batch_size={bs}", "optimizer.lr=1e-4"],
+                     result("stalled", 0.1, LOW)) for bs in (4, 16)]  # fmt: skip
     launcher = ScriptedLauncher(lambda _: result("converged", 0.9))
     repair_rounds(failed_runs(runs), tries=3, launch=launcher)
     assert [len(jobs) for jobs in launcher.rounds] == [2]
+
+
+def test_cells_given_the_same_fix_share_one_attempt(tmp_path):
+    # lr 1e-4 and 1e-3 both get lr=0.1: the same run, trained once for both.
+    runs = [make_run(tmp_path, [f"optimizer.lr={lr}"], result("stalled", 0.1, LOW))
+            for lr in ("1e-4", "1e-3")]  # fmt: skip
+    launcher = ScriptedLauncher(lambda _: result("converged", 0.9))
+    repairs = failed_runs(runs)
+    repair_rounds(repairs, tries=3, launch=launcher)
+    ((job,),) = launcher.rounds
+    assert job == (tmp_path / REPAIRS / f"{runs[0].name}.repair1", ["optimizer.lr=0.1"])
+    assert [r.folders for r in repairs] == [[job[0]], [job[0]]]
+    assert [r.stop for r in repairs] == ["converged", "converged"]
+    again = ScriptedLauncher(lambda _: result("converged", 0.9))
+    repair_rounds(failed_runs(runs), tries=3, launch=again)  # resumes: nothing to train
+    assert again.rounds == []
+
+
+def two_cells_meeting_in_round_2(tmp_path):
+    """Cell a gets lr=0.1 in round 1; cell b gets batch size 16 first, then lr=0.1 on top: the
+    overrides of a's attempt, in another order."""
+    a = make_run(tmp_path, ["trainer.batch_size=16", "optimizer.lr=1e-4"],
+                 result("stalled", 0.1, LOW))  # fmt: skip
+    too_few = finding("too_few_updates", "trainer.batch_size=16")
+    b = make_run(tmp_path, ["trainer.batch_size=1437", "optimizer.lr=1e-4"],
+                 result("stalled", 0.1, too_few))  # fmt: skip
+    return a, b
+
+
+def test_an_attempt_done_in_an_earlier_round_is_not_trained_again(tmp_path):
+    a, b = two_cells_meeting_in_round_2(tmp_path)
+
+    def answer(overrides):
+        done = "optimizer.lr=0.1" in overrides
+        return result("converged", 0.9) if done else result("learning", 0.5, LOW)
+
+    launcher = ScriptedLauncher(answer)
+    repairs = failed_runs([a, b])
+    repair_rounds(repairs, tries=3, launch=launcher)
+    assert [[folder.name for folder, _ in jobs] for jobs in launcher.rounds] == [
+        [f"{a.name}.repair1", f"{b.name}.repair1"]
+    ]
+    assert repairs[1].folders == [tmp_path / REPAIRS / f"{b.name}.repair1", repairs[0].folders[0]]
+    assert repairs[1].outcomes() == ["learning", "converged"]
+
+
+def test_an_attempt_that_errored_is_not_shared_with_a_later_round(tmp_path):
+    a, b = two_cells_meeting_in_round_2(tmp_path)
+    errored = iter([True])
+
+    def answer(overrides):
+        if "optimizer.lr=0.1" in overrides:
+            return {"outcome": "error"} if next(errored, False) else result("converged", 0.9)
+        return result("learning", 0.5, LOW)
+
+    launcher = ScriptedLauncher(answer)
+    repairs = failed_runs([a, b])
+    repair_rounds(repairs, tries=3, launch=launcher)
+    assert [[folder.name for folder, _ in jobs] for jobs in launcher.rounds] == [
+        [f"{a.name}.repair1", f"{b.name}.repair1"],
+        [f"{b.name}.repair2"],
+    ]
+    assert [r.outcomes()[-1] for r in repairs] == ["error", "converged"]
 
 
 def test_a_second_repair_resumes_without_rerunning_finished_attempts(tmp_path):
