@@ -16,7 +16,8 @@ from src.sweep.layout import SEED, Layout, Panel, Spot, assignment, format_value
 
 # Okabe & Ito's colour-blind-safe bluish green, yellow and vermillion, with a grey-blue: every
 # pair stays apart for readers with protanopia, deuteranopia or tritanopia (the usual green and
-# red of "trains" and "blows up" look alike to one man in twenty; tests/sweep/test_palette.py).
+# red of "trains" and "blows up" look alike to about one man in twelve; see
+# tests/sweep/test_palette.py).
 COLORS = {
     "converged": "#009e73",
     "learning": "#f0e442",
