@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +58,19 @@ def write_png(path: Path, sweep: Sweep, grid: Layout, what: str = "Phase map") -
         ax.set_visible(False)
     maps.suptitle(heading, fontsize=10)
     _legend(legend, grid, codes, text=font is not None)
+    # A legend beside a panel (the theory overlay's) would take its width from the squares.
+    fig.set_size_inches(width + across * _beside_inches(fig, axes), fig.get_figheight())
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100 if cell >= CELL_INCHES[1] else 150)
     write_bytes_atomic(path, buffer.getvalue())
+
+
+def _beside_inches(fig: Figure, axes: Sequence[Axes]) -> float:
+    """Width of the widest legend drawn on a panel (placed beside it), in inches."""
+    renderer = fig.canvas.get_renderer()
+    widths = [legend.get_window_extent(renderer).width / fig.dpi
+              for ax in axes if (legend := ax.get_legend()) is not None]  # fmt: skip
+    return max(widths, default=0.0)
 
 
 def square_inches(grid: Layout) -> float:
