@@ -7,8 +7,10 @@ import csv
 import pytest
 from matplotlib.figure import Figure
 
+from src.logger.tensorboard import png_header
 from src.sweep.collect import collect
 from src.sweep.layout import layout
+from src.sweep.plot import write_png
 from src.sweep.summary import write_summary
 from src.theory.edges import SHARPNESS_CSV, measured_max_lr
 from src.theory.overlay import draw_theory
@@ -67,3 +69,21 @@ def test_overlay_places_two_over_lambda_and_the_critical_batch(tmp_path):
     # B = 8 lies halfway (in log) between the rows 4 and 16 (centres 0.5, 1.5).
     assert list(marker.get_ydata()) == pytest.approx([1.0])
     assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "lr = 2/λ (init)"
+
+
+def test_the_overlay_legend_widens_the_png_instead_of_shrinking_its_squares(tmp_path):
+    def png_size(sweep_dir, theory):
+        for batch, outcomes in OUTCOMES.items():
+            for lr, outcome in zip(("1e-3", "0.01", "1"), outcomes):
+                metrics = {"outcome": outcome, "test_accuracy": 0.5, **theory}
+                make_cell(sweep_dir, [f"trainer.batch_size={batch}", f"optimizer.lr={lr}"],
+                          metrics)  # fmt: skip
+        sweep = collect(sweep_dir)
+        write_png(sweep_dir / "map.png", sweep, layout(sweep))
+        return png_header((sweep_dir / "map.png").read_bytes())[:2]
+
+    (plain_width, plain_height), (width, height) = (
+        png_size(tmp_path / "plain", {}), png_size(tmp_path / "theory", THEORY)
+    )  # fmt: skip
+    assert height == plain_height
+    assert width - plain_width > 100  # the legend, > 1 inch at 100 dpi, beside the squares
