@@ -221,7 +221,6 @@ def histogram_value(name: str, values: Array, bins: int) -> bytes | None:
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CHANNELS = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}  # PNG colour type -> channels (3: a palette of RGB)
-COLOR_TYPES = {bytes([kind]) for kind in CHANNELS}  # a header cut short has none of them
 
 
 def png_header(data: bytes) -> tuple[int, int, int]:
@@ -230,7 +229,8 @@ def png_header(data: bytes) -> tuple[int, int, int]:
     Raises:
         ValueError: `data` is not a PNG.
     """
-    if data[:8] != PNG_SIGNATURE or data[12:16] != b"IHDR" or data[25:26] not in COLOR_TYPES:
+    header_ok = data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR" and len(data) > 25
+    if not header_ok or data[25] not in CHANNELS:
         raise ValueError("not a PNG file")
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     return width, height, CHANNELS[data[25]]

@@ -50,22 +50,25 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
     attempts: dict[tuple[str, ...], Path] = {}  # each distinct attempt's sorted overrides: folder
     for round_ in range(1, tries + 1):
         jobs: dict[Path, list[str]] = {}  # the folders to train this round: their overrides
+        waiting = 0  # repairs whose attempt trains this round (more than jobs when shared)
         for repair in repairs:
             planned = None if repair.stop else repair.next_attempt()
             if planned is None:
                 continue
             suggestion, overrides = planned
-            folder = _folder_for(repair, overrides, attempts, jobs)
+            folder, trains = _folder_for(repair, overrides, attempts, jobs)
             repair.applied.append(suggestion)
             repair.folders.append(folder)
-            if not _finished(folder):  # else: done by an earlier repair (resume)
+            if trains:  # else: it trains for another repair, or trained before (resume)
                 jobs[folder] = overrides
+            waiting += folder in jobs
         if not jobs:
             continue  # every attempt of this round was done before: the next round may not be
         plural = "s" * (len(jobs) != 1)
         folders = list(jobs)
+        shared = f" (for {waiting} failed runs: the same overrides train once)"
         print(f"round {round_}: {len(jobs)} attempt{plural} into {folders[0].parent}"
-              f"{_shared(repairs, folders)}")  # fmt: skip
+              f"{shared if waiting > len(jobs) else ''}")  # fmt: skip
         progress = SweepProgress(folders[0].parent, len(jobs), folders=folders, unit="attempt")
         progress.start()
         try:
@@ -79,31 +82,26 @@ def repair_rounds(repairs: list[Repair], tries: int, launch: Launch = launch_rou
 
 
 def _folder_for(repair: Repair, overrides: list[str], attempts: dict[tuple[str, ...], Path],
-                jobs: dict[Path, list[str]]) -> Path:  # fmt: skip
-    """Where `repair`'s next attempt runs: its own folder, unless another repair's attempt with
-    the same overrides trains this round or has trained (not into an error) and its own has not."""
+                jobs: dict[Path, list[str]]) -> tuple[Path, bool]:  # fmt: skip
+    """Where `repair`'s next attempt runs, and whether it is still to train there: its own
+    folder, unless another repair's attempt with the same overrides trains this round or has
+    trained (not into an error) and its own has not."""
     folder = repair.attempt_folder()
     _drop_if_stale(folder, overrides)
     key = tuple(sorted(overrides))
+    if _finished(folder):
+        attempts[key] = folder
+        return folder, False
     same = attempts.get(key)
-    if same is not None and not _finished(folder) and (same in jobs or _finished(same)):
-        return same
+    if same is not None and (same in jobs or _finished(same)):
+        return same, False
     attempts[key] = folder  # the one to share from now on (another's may have ended in error)
-    return folder
+    return folder, True
 
 
 def _finished(folder: Path) -> bool:
     """An attempt that need not train (again): it has a result that is not an error."""
     return (read_metrics(folder) or {}).get("outcome") not in (None, "error")
-
-
-def _shared(repairs: list[Repair], folders: list[Path]) -> str:
-    """' (for 101 failed runs: ...)' when more repairs than attempts wait for this round."""
-    training = set(folders)
-    waiting = sum(1 for repair in repairs if repair.folders and repair.folders[-1] in training)
-    if waiting == len(folders):
-        return ""
-    return f" (for {waiting} failed runs: the same overrides train once)"
 
 
 def _drop_if_stale(folder: Path, overrides: list[str]) -> None:

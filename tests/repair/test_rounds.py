@@ -93,7 +93,7 @@ def test_failed_cells_of_one_round_are_launched_together(tmp_path):
     assert [len(jobs) for jobs in launcher.rounds] == [2]
 
 
-def test_cells_given_the_same_fix_share_one_attempt(tmp_path):
+def test_cells_given_the_same_fix_share_one_attempt(tmp_path, capsys):
     # lr 1e-4 and 1e-3 both get lr=0.1: the same run, trained once for both.
     runs = [make_run(tmp_path, [f"optimizer.lr={lr}"], result("stalled", 0.1, LOW))
             for lr in ("1e-4", "1e-3")]  # fmt: skip
@@ -104,6 +104,9 @@ def test_cells_given_the_same_fix_share_one_attempt(tmp_path):
     assert job == (tmp_path / REPAIRS / f"{runs[0].name}.repair1", ["optimizer.lr=0.1"])
     assert [r.folders for r in repairs] == [[job[0]], [job[0]]]
     assert [r.stop for r in repairs] == ["converged", "converged"]
+    expected = (f"round 1: 1 attempt into {tmp_path / REPAIRS} (for 2 failed runs: the same "
+                "overrides train once)")  # fmt: skip
+    assert expected in capsys.readouterr().out.splitlines()
     again = ScriptedLauncher(lambda _: result("converged", 0.9))
     repair_rounds(failed_runs(runs), tries=3, launch=again)  # resumes: nothing to train
     assert again.rounds == []
